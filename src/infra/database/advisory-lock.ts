@@ -1,0 +1,31 @@
+import type { DataSource } from 'typeorm';
+
+/** Well-known advisory lock keys, so two uses never collide by accident. */
+export enum AdvisoryLock {
+  MIGRATIONS = 727_413_001,
+  BOOTSTRAP = 727_413_002,
+}
+
+/**
+ * Runs `work` while holding a session-level advisory lock on a dedicated connection. Session (not
+ * transaction) level, so `work` may use other connections freely — which PGlite needs, as a
+ * transaction there blocks every other connection.
+ */
+export async function withAdvisoryLock<T>(
+  dataSource: DataSource,
+  key: AdvisoryLock,
+  work: () => Promise<T>,
+): Promise<T> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [key]);
+    try {
+      return await work();
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock($1)', [key]);
+    }
+  } finally {
+    await runner.release();
+  }
+}

@@ -1,0 +1,75 @@
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
+import { Logger, Module, type DynamicModule } from '@nestjs/common';
+import { GraphQLModule } from '@nestjs/graphql';
+import type { Request, Response } from 'express';
+import depthLimit from 'graphql-depth-limit';
+import { RequestLoaders } from '../../common/dataloader/request-loaders.js';
+import { formatGraphqlError } from '../../common/errors/format-graphql-error.js';
+import { DateTimeScalar } from '../../common/scalars/scalars.js';
+import type { AppConfig } from '../config/config.js';
+import { MetricsModule } from '../metrics/metrics.module.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { complexityPlugin, MAX_QUERY_DEPTH } from './complexity.plugin.js';
+
+interface WsContext {
+  connectionParams?: Record<string, unknown>;
+  extra?: { request?: { socket?: { remoteAddress?: string } } };
+}
+
+/** graphql-ws has no HTTP request: its connection params stand in for the headers. */
+function wsRequest(ctx: WsContext) {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(ctx.connectionParams ?? {})) {
+    if (typeof v === 'string') headers[k.toLowerCase()] = v;
+  }
+  return { headers, ip: ctx.extra?.request?.socket?.remoteAddress };
+}
+
+@Module({})
+export class AppGraphqlModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    const development = config.nodeEnv === 'development';
+    const logger = new Logger('GraphQL');
+    return {
+      module: AppGraphqlModule,
+      imports: [
+        GraphQLModule.forRootAsync<ApolloDriverConfig>({
+          driver: ApolloDriver,
+          imports: [MetricsModule],
+          inject: [MetricsService],
+          useFactory: (metrics: MetricsService): ApolloDriverConfig => ({
+            path: '/graphql',
+            autoSchemaFile: true,
+            sortSchema: true,
+            buildSchemaOptions: {
+              scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
+              numberScalarMode: 'integer',
+            },
+            introspection: true,
+            // Our formatter maps AppError (an HttpException) itself; Nest's transform would hide it.
+            autoTransformHttpErrors: false,
+            csrfPrevention: true,
+            graphiql: false,
+            playground: false,
+            includeStacktraceInErrorResponses: development,
+            validationRules: [depthLimit(MAX_QUERY_DEPTH)],
+            plugins: [complexityPlugin(), metrics.graphqlPlugin()],
+            subscriptions: {
+              'graphql-ws': { path: '/graphql' },
+            },
+            context: (ctx: { req?: Request; res?: Response } & WsContext) => ({
+              req: ctx.req ?? wsRequest(ctx),
+              res: ctx.res,
+              loaders: new RequestLoaders(),
+            }),
+            formatError: (formatted, error) =>
+              formatGraphqlError(formatted, error, {
+                exposeStack: development,
+                onUnexpected: (e) => logger.error(e instanceof Error ? e.stack : String(e)),
+              }),
+          }),
+        }),
+      ],
+    };
+  }
+}

@@ -1,0 +1,14 @@
+/** Every queue of Escale. A job's name is an enum of its queue's module; data is typed per job. */
+export enum QueueName {
+  MAINTENANCE = 'maintenance',
+}
+
+export const ALL_QUEUES = Object.values(QueueName);
+
+/** Retention so Redis/PostgreSQL do not grow without bound; failures kept longer for diagnosis. */
+export const DEFAULT_JOB_OPTIONS = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: { age: 24 * 3600, count: 1000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+} as const;

@@ -1,0 +1,59 @@
+import {
+  Column,
+  JoinColumn,
+  ManyToOne,
+  CreateDateColumn,
+  Entity,
+  Index,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+  type Relation,
+} from 'typeorm';
+import { Field, ID, ObjectType } from '@nestjs/graphql';
+import { DestinationEntity } from '../destinations/destination.entity.js';
+
+/** A node of the destination's interest taxonomy (gastronomy, heritage, nightlife...). */
+@ObjectType('Interest')
+@Entity('interests')
+@Index(['destinationId', 'slug'], { unique: true })
+export class InterestEntity {
+  @Field(() => ID)
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column('uuid')
+  destinationId: string;
+
+  @ManyToOne(() => DestinationEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'destination_id' })
+  destination?: Relation<DestinationEntity>;
+
+  @Field()
+  @Column('text')
+  slug: string;
+
+  /** Label per locale: {"fr": "Gastronomie", "en": "Food and drink"}. */
+  @Column('jsonb', { default: () => "'{}'" })
+  labels: Record<string, string>;
+
+  @Field(() => [String], { description: 'Words and phrases, any language, matched on normalised text' })
+  @Column('text', { array: true, default: () => "'{}'" })
+  keywords: string[];
+
+  @Field(() => [String], { description: "Without '#'" })
+  @Column('text', { array: true, default: () => "'{}'" })
+  hashtags: string[];
+
+  @Column('uuid', { nullable: true })
+  parentId: string | null;
+
+  @ManyToOne(() => InterestEntity, { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'parent_id' })
+  parent?: Relation<InterestEntity>;
+
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ type: 'timestamptz' })
+  updatedAt: Date;
+}

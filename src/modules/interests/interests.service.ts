@@ -1,0 +1,144 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, In, Repository } from 'typeorm';
+import { groupByKeys, type RequestLoaders } from '../../common/dataloader/request-loaders.js';
+import { badInput } from '../../common/errors/app-error.js';
+import { canonicalLocale, normalizeHashtag } from '../../common/validation.js';
+import type { AuthContext } from '../access/auth-context.js';
+import type { UpsertPlaceArgs } from '../destinations/destinations.inputs.js';
+import { DestinationsService } from '../destinations/destinations.service.js';
+import { PlaceEntity } from '../destinations/place.entity.js';
+import { InterestEntity } from './interest.entity.js';
+import type { UpsertInterestArgs } from './interests.inputs.js';
+import { PlaceInterestEntity } from './place-interest.entity.js';
+
+const SLUG_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+@Injectable()
+export class InterestsService {
+  constructor(
+    @InjectRepository(InterestEntity) private readonly interests: Repository<InterestEntity>,
+    @InjectRepository(PlaceInterestEntity) private readonly placeInterests: Repository<PlaceInterestEntity>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly destinations: DestinationsService,
+  ) {}
+
+  list(auth: AuthContext): Promise<InterestEntity[]> {
+    return this.interests.find({ where: { destinationId: auth.destinationId }, order: { slug: 'ASC' } });
+  }
+
+  /** The interests named by `slugs`, or BAD_USER_INPUT naming every unknown one. */
+  async bySlugs(auth: AuthContext, slugs: string[], field: string): Promise<InterestEntity[]> {
+    const unique = [...new Set(slugs.map((s) => s.trim().toLowerCase()))];
+    if (!unique.length) return [];
+    const found = await this.interests.findBy({ destinationId: auth.destinationId, slug: In(unique) });
+    const unknown = unique.filter((s) => !found.some((i) => i.slug === s));
+    if (unknown.length) {
+      throw badInput(`${field}: unknown interests: ${unknown.join(', ')}`, { field, unknown });
+    }
+    return found;
+  }
+
+  async upsert(auth: AuthContext, args: UpsertInterestArgs): Promise<InterestEntity> {
+    const slug = args.slug.trim().toLowerCase();
+    if (!SLUG_RE.test(slug) || slug.length > 64) {
+      throw badInput('slug must be lower-case words joined by "-", e.g. street-food', { field: 'slug' });
+    }
+    const existing = await this.interests.findOneBy({ destinationId: auth.destinationId, slug });
+    const interest = existing ?? this.interests.create({ destinationId: auth.destinationId, slug, labels: {}, keywords: [], hashtags: [], parentId: null });
+    if (args.labels != null) interest.labels = this.labels(args.labels);
+    if (args.keywords != null) {
+      interest.keywords = [...new Set(args.keywords.map((k) => k.trim().toLowerCase()).filter(Boolean))];
+    }
+    if (args.hashtags != null) {
+      const bad = args.hashtags.filter((h) => !normalizeHashtag(h));
+      if (bad.length) throw badInput(`hashtags: not valid hashtags: ${bad.join(', ')}`, { field: 'hashtags', invalid: bad });
+      interest.hashtags = [...new Set(args.hashtags.map((h) => normalizeHashtag(h)!))];
+    }
+    if (args.parentSlug !== undefined) {
+      if (args.parentSlug === null) interest.parentId = null;
+      else {
+        const [parent] = await this.bySlugs(auth, [args.parentSlug], 'parentSlug');
+        if (parent.slug === slug || (existing && (await this.isAncestor(existing.id, parent.id)))) {
+          throw badInput('parentSlug would make the taxonomy a cycle', { field: 'parentSlug' });
+        }
+        interest.parentId = parent.id;
+      }
+    }
+    return this.interests.save(interest);
+  }
+
+  private labels(value: unknown): Record<string, string> {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw badInput('labels must be an object of locale → label, e.g. {"fr": "Gastronomie"}', { field: 'labels' });
+    }
+    const out: Record<string, string> = {};
+    for (const [locale, label] of Object.entries(value)) {
+      const canonical = canonicalLocale(locale);
+      if (!canonical || typeof label !== 'string' || !label.trim()) {
+        throw badInput(`labels: ${locale} must be a BCP 47 tag with a non-empty label`, { field: 'labels' });
+      }
+      out[canonical] = label.trim();
+    }
+    return out;
+  }
+
+  /** Is `candidate` (a would-be child) above `id`'s new parent? Walks up from the parent. */
+  private async isAncestor(id: string, parentId: string): Promise<boolean> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `WITH RECURSIVE up AS (SELECT id, parent_id FROM interests WHERE id = $1
+         UNION SELECT i.id, i.parent_id FROM interests i JOIN up ON i.id = up.parent_id)
+       SELECT id FROM up WHERE id = $2`,
+      [parentId, id],
+    );
+    return rows.length > 0;
+  }
+
+  /** The label in `locale`, else its language, else the destination's default locale, else the slug. */
+  async label(auth: AuthContext, interest: InterestEntity, locale: string | null | undefined): Promise<string> {
+    const labels = interest.labels ?? {};
+    const wanted = locale ? canonicalLocale(locale) : undefined;
+    if (wanted && labels[wanted]) return labels[wanted];
+    const language = wanted?.split('-')[0];
+    if (language && labels[language]) return labels[language];
+    const fallback = (await this.destinations.get(auth)).defaultLocale;
+    return labels[fallback] ?? labels[fallback.split('-')[0]] ?? Object.values(labels)[0] ?? interest.slug;
+  }
+
+  parent(loaders: RequestLoaders, interest: InterestEntity): Promise<InterestEntity | null> {
+    if (!interest.parentId) return Promise.resolve(null);
+    return loaders
+      .get<string, InterestEntity | null>('interest.byId', async (ids) => {
+        const rows = await this.interests.findBy({ id: In([...ids]) });
+        return ids.map((id) => rows.find((r) => r.id === id) ?? null);
+      })
+      .load(interest.parentId);
+  }
+
+  ofPlace(loaders: RequestLoaders, place: PlaceEntity): Promise<InterestEntity[]> {
+    return loaders
+      .get<string, InterestEntity[]>('place.interests', async (placeIds) => {
+        const links = await this.placeInterests.find({
+          where: { placeId: In([...placeIds]) },
+          relations: { interest: true },
+          order: { interest: { slug: 'ASC' } },
+        });
+        return groupByKeys(placeIds, links, (l) => l.placeId).map((ls) => ls.map((l) => l.interest!));
+      })
+      .load(place.id);
+  }
+
+  /** upsertPlace lives here because it links interests, which sit below destinations. */
+  upsertPlace(auth: AuthContext, args: UpsertPlaceArgs): Promise<PlaceEntity> {
+    return this.dataSource.transaction(async (manager) => {
+      const interests = args.interestSlugs ? await this.bySlugs(auth, args.interestSlugs, 'interestSlugs') : undefined;
+      const place = await this.destinations.upsertPlace(auth, args, manager);
+      if (interests) {
+        const links = manager.getRepository(PlaceInterestEntity);
+        await links.delete({ placeId: place.id });
+        await links.insert(interests.map((i) => ({ placeId: place.id, interestId: i.id, destinationId: auth.destinationId })));
+      }
+      return place;
+    });
+  }
+}
