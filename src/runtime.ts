@@ -26,6 +26,8 @@ export interface RuntimeOptions {
   /** Log with Nest's plain logger instead of pino (CLI, tests). */
   quiet?: boolean;
   log?: (message: string) => void;
+  /** Skip the first-boot destination (the CLI creates its own). */
+  skipBootstrap?: boolean;
   /** Extra modules for this process (test-only resolvers). */
   imports?: Array<Type | DynamicModule>;
 }
@@ -65,7 +67,10 @@ export async function createRuntime(base: AppConfig, options: RuntimeOptions = {
     for (const name of ALL_QUEUES) metrics.watchQueue(app.get<Queue>(getQueueToken(name)));
     await app.init();
 
-    const bootstrap = config.role === 'worker' ? undefined : await bootstrapFirstDestination(app.get(DestinationsService), config);
+    const bootstrap =
+      config.role === 'worker' || options.skipBootstrap
+        ? undefined
+        : await bootstrapFirstDestination(app.get(DestinationsService), config);
     return {
       app,
       config,

@@ -213,6 +213,13 @@ export class DestinationsService {
     return { destination, created: true };
   }
 
+  /** For the CLI: a destination by exact name, or by id. */
+  async findByNameOrId(nameOrId: string): Promise<DestinationEntity | null> {
+    const byName = await this.destinations.findOneBy({ name: nameOrId });
+    if (byName) return byName;
+    return /^[0-9a-f-]{36}$/i.test(nameOrId) ? this.destinations.findOneBy({ id: nameOrId }) : null;
+  }
+
   countDestinations(): Promise<number> {
     return this.destinations.count();
   }
