@@ -14,6 +14,8 @@ export class ConfigError extends Error {
 
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+/** `z.coerce.number()` reads "" as 0: an empty variable must mean "unset" (the default). */
+const optionalInt = <T extends z.ZodType>(inner: T) => z.preprocess(emptyToUndefined, inner);
 const optionalUrl = (protocols: RegExp, hint: string) =>
   z.preprocess(
     emptyToUndefined,
@@ -41,7 +43,7 @@ const schema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
     ROLE: z.enum(['api', 'worker', 'all']).default('all'),
-    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    PORT: optionalInt(z.coerce.number().int().min(0).max(65535).default(3000)),
     PUBLIC_URL: optionalUrl(/^https?:$/, 'must be an http(s) URL'),
     DATABASE_URL: optionalUrl(/^postgres(ql)?:$/, 'must be a postgres:// URL'),
     REDIS_URL: optionalUrl(/^rediss?:$/, 'must be a redis:// URL'),
@@ -69,8 +71,8 @@ const schema = z
       z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     ),
     MIGRATIONS: z.preprocess(emptyToUndefined, z.enum(['run', 'skip']).default('run')),
-    LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
-    LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+    LOGIN_MAX_FAILURES: optionalInt(z.coerce.number().int().min(1).default(5)),
+    LOGIN_WINDOW_SECONDS: optionalInt(z.coerce.number().int().min(1).default(900)),
   })
   .superRefine((env, ctx) => {
     if (env.DATABASE_URL && !env.JWT_SECRET) {
@@ -107,6 +109,10 @@ const schema = z
         }
       }
     }
+  }, {
+    // Run the cross-variable checks even when a variable is already invalid, so that one error
+    // names every variable to fix (by default zod skips refinements after the first issue).
+    when: (payload) => typeof payload.value === 'object' && payload.value !== null,
   });
 
 export type Env = z.infer<typeof schema>;
