@@ -2,7 +2,9 @@ import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
 import type { Request, Response } from 'express';
+import type { GraphQLError } from 'graphql';
 import depthLimit from 'graphql-depth-limit';
+import type { ServerOptions } from 'graphql-ws';
 import { RequestLoaders } from '../../common/dataloader/request-loaders.js';
 import { formatGraphqlError } from '../../common/errors/format-graphql-error.js';
 import { DateTimeScalar } from '../../common/scalars/scalars.js';
@@ -30,6 +32,20 @@ export class AppGraphqlModule {
   static forRoot(config: AppConfig): DynamicModule {
     const development = config.nodeEnv === 'development';
     const logger = new Logger('GraphQL');
+    const formatOptions = {
+      exposeStack: development,
+      onUnexpected: (e: unknown) => logger.error(e instanceof Error ? e.stack : String(e)),
+    };
+    const formatWs = (error: GraphQLError) =>
+      formatGraphqlError(error.toJSON(), error, formatOptions);
+    // Nest hands these on to graphql-ws's useServer, though its type names only `path`.
+    const graphqlWs: Pick<ServerOptions, 'onError' | 'onNext'> & { path: string } = {
+      path: '/graphql',
+      // graphql-ws bypasses Apollo's formatError: map its errors the same single way.
+      onError: (_ctx, _id, _payload, errors) => errors.map(formatWs),
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: result.errors.map(formatWs) } : undefined,
+    };
     return {
       module: AppGraphqlModule,
       imports: [
@@ -55,18 +71,14 @@ export class AppGraphqlModule {
             validationRules: [depthLimit(MAX_QUERY_DEPTH)],
             plugins: [complexityPlugin(), metrics.graphqlPlugin()],
             subscriptions: {
-              'graphql-ws': { path: '/graphql' },
+              'graphql-ws': graphqlWs,
             },
             context: (ctx: { req?: Request; res?: Response } & WsContext) => ({
               req: ctx.req ?? wsRequest(ctx),
               res: ctx.res,
               loaders: new RequestLoaders(),
             }),
-            formatError: (formatted, error) =>
-              formatGraphqlError(formatted, error, {
-                exposeStack: development,
-                onUnexpected: (e) => logger.error(e instanceof Error ? e.stack : String(e)),
-              }),
+            formatError: (formatted, error) => formatGraphqlError(formatted, error, formatOptions),
           }),
         }),
       ],
