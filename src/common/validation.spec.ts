@@ -1,5 +1,7 @@
 import {
   canonicalLocale,
+  canonicalTimeZone,
+  isUuid,
   isHourMinute,
   isTimeZone,
   normalizeHandle,
@@ -14,6 +16,13 @@ describe('validation helpers', () => {
     expect(isTimeZone('Mars/Olympus')).toBe(false);
     expect(isTimeZone('CET')).toBe(false);
     expect(isTimeZone('+02:00')).toBe(false);
+    expect(canonicalTimeZone('europe/paris')).toBe('Europe/Paris');
+    expect(canonicalTimeZone('utc')).toBe('UTC');
+  });
+
+  it('recognises uuids', () => {
+    expect(isUuid('a0a31cf7-caaa-4383-bdb4-da0d316236e2')).toBe(true);
+    expect(isUuid('42')).toBe(false);
   });
 
   it('canonicalises BCP 47 tags and refuses malformed ones', () => {

@@ -1,13 +1,37 @@
 /** Small validators shared by configuration and input checks. */
+import { badInput } from './errors/app-error.js';
 
-export function isTimeZone(tz: string): boolean {
-  if (tz !== 'UTC' && !tz.includes('/')) return false; // IANA names only, not "CET" or "+02:00"
+const ZONES = new Map(
+  [...Intl.supportedValuesOf('timeZone'), 'UTC'].map((zone) => [zone.toLowerCase(), zone]),
+);
+
+/**
+ * An IANA zone name with its usual spelling ("europe/paris" → "Europe/Paris"), or undefined.
+ * Links such as America/Montreal are kept as named, not swapped for their target.
+ */
+export function canonicalTimeZone(tz: string): string | undefined {
+  // IANA region names only: not "CET" (which ICU maps to a city) nor "+02:00".
+  if (tz.toUpperCase() !== 'UTC' && !tz.includes('/')) return undefined;
+  const known = ZONES.get(tz.toLowerCase());
+  if (known) return known;
   try {
     new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
+    return tz;
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+export const isTimeZone = (tz: string) => canonicalTimeZone(tz) !== undefined;
+
+/** A uuid as the database stores ids; anything else cannot name a row. */
+export const isUuid = (id: string) =>
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
+
+/** Refuses an id argument that cannot be an id (BAD_USER_INPUT), before it reaches a query. */
+export function assertId(id: string, field = 'id'): string {
+  if (!isUuid(id)) throw badInput(`${field} is not a valid id`, { field });
+  return id;
 }
 
 /** A well-formed BCP 47 tag; returns its canonical spelling ("en-gb" → "en-GB"). */

@@ -3,13 +3,9 @@ import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Repository } from 'typeorm';
-import {
-  badInput,
-  conflict,
-  notFound,
-  unauthenticated,
-} from '../../common/errors/app-error.js';
+import { badInput, conflict, notFound, unauthenticated } from '../../common/errors/app-error.js';
 import { Clock } from '../../common/clock/clock.js';
+import { assertId } from '../../common/validation.js';
 import { ApiKeyEntity, ApiScope } from './api-key.entity.js';
 import type { AuthPayload, ApiKeyCreated, Viewer } from './access.models.js';
 import type { AuthContext } from './auth-context.js';
@@ -77,7 +73,9 @@ export class AccessService {
     const [scheme, value] = authorization.split(/\s+/, 2);
     if (/^bearer$/i.test(scheme) && value) return this.authenticateJwt(value);
     if (/^apikey$/i.test(scheme) && value) return this.authenticateApiKey(value);
-    throw unauthenticated('Unsupported Authorization header: use "Bearer <token>" or "ApiKey <key>"');
+    throw unauthenticated(
+      'Unsupported Authorization header: use "Bearer <token>" or "ApiKey <key>"',
+    );
   }
 
   private async authenticateJwt(token: string): Promise<AuthContext> {
@@ -90,7 +88,10 @@ export class AccessService {
     // The role is read from the database, so a changed or removed user takes effect at once.
     const user = await this.users.findOneBy({ id: claims.sub, destinationId: claims.dst });
     if (!user) throw unauthenticated('Invalid or expired token');
-    return { destinationId: user.destinationId, principal: { kind: 'user', userId: user.id, role: user.role } };
+    return {
+      destinationId: user.destinationId,
+      principal: { kind: 'user', userId: user.id, role: user.role },
+    };
   }
 
   private async authenticateApiKey(secret: string): Promise<AuthContext> {
@@ -100,7 +101,10 @@ export class AccessService {
     if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
       await this.apiKeys.update({ id: key.id }, { lastUsedAt: now });
     }
-    return { destinationId: key.destinationId, principal: { kind: 'apiKey', apiKeyId: key.id, scopes: key.scopes } };
+    return {
+      destinationId: key.destinationId,
+      principal: { kind: 'apiKey', apiKeyId: key.id, scopes: key.scopes },
+    };
   }
 
   async viewer(auth: AuthContext): Promise<Viewer> {
@@ -113,7 +117,10 @@ export class AccessService {
   }
 
   listUsers(auth: AuthContext): Promise<UserEntity[]> {
-    return this.users.find({ where: { destinationId: auth.destinationId }, order: { createdAt: 'ASC' } });
+    return this.users.find({
+      where: { destinationId: auth.destinationId },
+      order: { createdAt: 'ASC' },
+    });
   }
 
   createUser(auth: AuthContext, email: string, password: string, role: Role): Promise<UserEntity> {
@@ -121,19 +128,33 @@ export class AccessService {
   }
 
   /** Also used by the boot-time bootstrap and the CLI, which act for a destination, not a caller. */
-  async createUserIn(destinationId: string, email: string, password: string, role: Role): Promise<UserEntity> {
+  async createUserIn(
+    destinationId: string,
+    email: string,
+    password: string,
+    role: Role,
+  ): Promise<UserEntity> {
     const normalized = normalizeEmail(email);
-    if (!EMAIL_RE.test(normalized)) throw badInput('email is not a valid address', { field: 'email' });
+    if (!EMAIL_RE.test(normalized))
+      throw badInput('email is not a valid address', { field: 'email' });
     if (password.length < MIN_PASSWORD_LENGTH) {
-      throw badInput(`password must be at least ${MIN_PASSWORD_LENGTH} characters`, { field: 'password' });
+      throw badInput(`password must be at least ${MIN_PASSWORD_LENGTH} characters`, {
+        field: 'password',
+      });
     }
     const exists = await this.users
       .createQueryBuilder('u')
       .where('lower(u.email) = :email', { email: normalized })
       .getExists();
-    if (exists) throw conflict(`A user with email ${normalized} already exists`, { field: 'email' });
+    if (exists)
+      throw conflict(`A user with email ${normalized} already exists`, { field: 'email' });
     return this.users.save(
-      this.users.create({ destinationId, email: normalized, passwordHash: await hashPassword(password), role }),
+      this.users.create({
+        destinationId,
+        email: normalized,
+        passwordHash: await hashPassword(password),
+        role,
+      }),
     );
   }
 
@@ -142,12 +163,16 @@ export class AccessService {
   }
 
   listApiKeys(auth: AuthContext): Promise<ApiKeyEntity[]> {
-    return this.apiKeys.find({ where: { destinationId: auth.destinationId }, order: { createdAt: 'ASC' } });
+    return this.apiKeys.find({
+      where: { destinationId: auth.destinationId },
+      order: { createdAt: 'ASC' },
+    });
   }
 
   async createApiKey(auth: AuthContext, name: string, scopes: ApiScope[]): Promise<ApiKeyCreated> {
     const trimmed = name.trim();
-    if (!trimmed || trimmed.length > 100) throw badInput('name must be 1 to 100 characters', { field: 'name' });
+    if (!trimmed || trimmed.length > 100)
+      throw badInput('name must be 1 to 100 characters', { field: 'name' });
     if (!scopes.length) throw badInput('an API key needs at least one scope', { field: 'scopes' });
     const secret = API_KEY_PREFIX + randomBytes(32).toString('base64url');
     const apiKey = await this.apiKeys.save(
@@ -165,7 +190,10 @@ export class AccessService {
   }
 
   async revokeApiKey(auth: AuthContext, id: string): Promise<ApiKeyEntity> {
-    const key = await this.apiKeys.findOneBy({ id, destinationId: auth.destinationId });
+    const key = await this.apiKeys.findOneBy({
+      id: assertId(id),
+      destinationId: auth.destinationId,
+    });
     if (!key) throw notFound('ApiKey', id);
     if (!key.revokedAt) {
       await this.apiKeys.update({ id, revokedAt: IsNull() }, { revokedAt: this.clock.now() });

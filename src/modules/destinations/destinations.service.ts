@@ -1,11 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
-import { badInput, notFound } from '../../common/errors/app-error.js';
+import { badInput, conflict, notFound } from '../../common/errors/app-error.js';
 import {
   canonicalLocale,
   isHourMinute,
-  isTimeZone,
+  assertId,
+  canonicalTimeZone,
+  isUuid,
   normalizeHandle,
   normalizeHashtag,
 } from '../../common/validation.js';
@@ -23,28 +25,37 @@ const MAX_NAME = 200;
 
 function handles(values: string[], field: string): string[] {
   const bad = values.filter((v) => !normalizeHandle(v));
-  if (bad.length) throw badInput(`${field}: not valid X handles: ${bad.join(', ')}`, { field, invalid: bad });
-  return [...new Set(values.map((v) => normalizeHandle(v)!))];
+  if (bad.length)
+    throw badInput(`${field}: not valid X handles: ${bad.join(', ')}`, { field, invalid: bad });
+  // X handles are case-insensitive: keep the first spelling of each.
+  const byLower = new Map<string, string>();
+  for (const h of values.map((v) => normalizeHandle(v)!))
+    if (!byLower.has(h.toLowerCase())) byLower.set(h.toLowerCase(), h);
+  return [...byLower.values()];
 }
 
 function hashtags(values: string[], field: string): string[] {
   const bad = values.filter((v) => !normalizeHashtag(v));
-  if (bad.length) throw badInput(`${field}: not valid hashtags: ${bad.join(', ')}`, { field, invalid: bad });
+  if (bad.length)
+    throw badInput(`${field}: not valid hashtags: ${bad.join(', ')}`, { field, invalid: bad });
   return [...new Set(values.map((v) => normalizeHashtag(v)!))];
 }
 
 function requiredName(value: string, field = 'name'): string {
   const name = value.trim();
-  if (!name || name.length > MAX_NAME) throw badInput(`${field} must be 1 to ${MAX_NAME} characters`, { field });
+  if (!name || name.length > MAX_NAME)
+    throw badInput(`${field} must be 1 to ${MAX_NAME} characters`, { field });
   return name;
 }
 
 @Injectable()
 export class DestinationsService {
   constructor(
-    @InjectRepository(DestinationEntity) private readonly destinations: Repository<DestinationEntity>,
+    @InjectRepository(DestinationEntity)
+    private readonly destinations: Repository<DestinationEntity>,
     @InjectRepository(PlaceEntity) private readonly places: Repository<PlaceEntity>,
-    @InjectRepository(TrackedSourceEntity) private readonly sources: Repository<TrackedSourceEntity>,
+    @InjectRepository(TrackedSourceEntity)
+    private readonly sources: Repository<TrackedSourceEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly access: AccessService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -67,18 +78,24 @@ export class DestinationsService {
     const patch: Partial<DestinationEntity> = {};
     if (args.name != null) patch.name = requiredName(args.name);
     if (args.timeZone != null) {
-      if (!isTimeZone(args.timeZone)) {
+      const timeZone = canonicalTimeZone(args.timeZone);
+      if (!timeZone) {
         throw badInput(`timeZone ${args.timeZone} is not an IANA time zone`, { field: 'timeZone' });
       }
-      patch.timeZone = args.timeZone;
+      patch.timeZone = timeZone;
     }
     if (args.defaultLocale != null) {
       const locale = canonicalLocale(args.defaultLocale);
-      if (!locale) throw badInput(`defaultLocale ${args.defaultLocale} is not a BCP 47 tag`, { field: 'defaultLocale' });
+      if (!locale)
+        throw badInput(`defaultLocale ${args.defaultLocale} is not a BCP 47 tag`, {
+          field: 'defaultLocale',
+        });
       patch.defaultLocale = locale;
     }
-    if (args.twitterHandles != null) patch.twitterHandles = handles(args.twitterHandles, 'twitterHandles');
-    if (args.trackedHashtags != null) patch.trackedHashtags = hashtags(args.trackedHashtags, 'trackedHashtags');
+    if (args.twitterHandles != null)
+      patch.twitterHandles = handles(args.twitterHandles, 'twitterHandles');
+    if (args.trackedHashtags != null)
+      patch.trackedHashtags = hashtags(args.trackedHashtags, 'trackedHashtags');
     if (args.quietStart !== undefined || args.quietEnd !== undefined) {
       const { quietStart: start, quietEnd: end } = args;
       if ((start == null) !== (end == null)) {
@@ -86,8 +103,12 @@ export class DestinationsService {
           field: start == null ? 'quietStart' : 'quietEnd',
         });
       }
-      for (const [field, v] of [['quietStart', start], ['quietEnd', end]] as const) {
-        if (v != null && !isHourMinute(v)) throw badInput(`${field} must be "HH:MM" (00:00 to 23:59)`, { field });
+      for (const [field, v] of [
+        ['quietStart', start],
+        ['quietEnd', end],
+      ] as const) {
+        if (v != null && !isHourMinute(v))
+          throw badInput(`${field} must be "HH:MM" (00:00 to 23:59)`, { field });
       }
       patch.quietStart = start ?? null;
       patch.quietEnd = end ?? null;
@@ -97,37 +118,67 @@ export class DestinationsService {
   }
 
   listPlaces(auth: AuthContext): Promise<PlaceEntity[]> {
-    return this.places.find({ where: { destinationId: auth.destinationId }, order: { name: 'ASC' } });
+    return this.places.find({
+      where: { destinationId: auth.destinationId },
+      order: { name: 'ASC' },
+    });
   }
 
   async getPlace(auth: AuthContext, id: string): Promise<PlaceEntity> {
-    const place = await this.places.findOneBy({ id, destinationId: auth.destinationId });
+    const place = await this.places.findOneBy({
+      id: assertId(id),
+      destinationId: auth.destinationId,
+    });
     if (!place) throw notFound('Place', id);
     return place;
   }
 
   /** Writes the place's own fields inside `manager`'s transaction (the caller links interests). */
-  async upsertPlace(auth: AuthContext, args: UpsertPlaceArgs, manager: EntityManager): Promise<PlaceEntity> {
+  async upsertPlace(
+    auth: AuthContext,
+    args: UpsertPlaceArgs,
+    manager: EntityManager,
+  ): Promise<PlaceEntity> {
     const name = requiredName(args.name);
     let twitterHandle: string | null | undefined = undefined;
     if (args.twitterHandle !== undefined) {
-      twitterHandle = args.twitterHandle == null || args.twitterHandle.trim() === '' ? null : normalizeHandle(args.twitterHandle) ?? '';
-      if (twitterHandle === '') throw badInput(`twitterHandle ${args.twitterHandle} is not a valid X handle`, { field: 'twitterHandle' });
+      twitterHandle =
+        args.twitterHandle == null || args.twitterHandle.trim() === ''
+          ? null
+          : (normalizeHandle(args.twitterHandle) ?? '');
+      if (twitterHandle === '')
+        throw badInput(`twitterHandle ${args.twitterHandle} is not a valid X handle`, {
+          field: 'twitterHandle',
+        });
     }
-    for (const [field, v, max] of [['latitude', args.latitude, 90], ['longitude', args.longitude, 180]] as const) {
+    for (const [field, v, max] of [
+      ['latitude', args.latitude, 90],
+      ['longitude', args.longitude, 180],
+    ] as const) {
       if (v != null && (!Number.isFinite(v) || Math.abs(v) > max)) {
         throw badInput(`${field} must be between -${max} and ${max}`, { field });
       }
     }
     const repo = manager.getRepository(PlaceEntity);
     const existing = args.id
-      ? await repo.findOneBy({ id: args.id, destinationId: auth.destinationId })
+      ? await repo.findOneBy({ id: assertId(args.id), destinationId: auth.destinationId })
       : await repo
           .createQueryBuilder('p')
-          .where('p.destination_id = :d AND lower(p.name) = lower(:name)', { d: auth.destinationId, name })
+          .where('p.destination_id = :d AND lower(p.name) = lower(:name)', {
+            d: auth.destinationId,
+            name,
+          })
           .getOne();
     if (args.id && !existing) throw notFound('Place', args.id);
-    const place = existing ?? repo.create({ destinationId: auth.destinationId, twitterHandle: null, latitude: null, longitude: null });
+    await this.assertPlaceFree(manager, auth, name, twitterHandle, existing?.id);
+    const place =
+      existing ??
+      repo.create({
+        destinationId: auth.destinationId,
+        twitterHandle: null,
+        latitude: null,
+        longitude: null,
+      });
     Object.assign(place, {
       name,
       kind: args.kind,
@@ -138,8 +189,37 @@ export class DestinationsService {
     return repo.save(place);
   }
 
+  /** Names and handles are unique per destination, in any case: say which one clashes. */
+  private async assertPlaceFree(
+    manager: EntityManager,
+    auth: AuthContext,
+    name: string,
+    handle: string | null | undefined,
+    selfId: string | undefined,
+  ): Promise<void> {
+    const clash = await manager
+      .getRepository(PlaceEntity)
+      .createQueryBuilder('p')
+      .where('p.destination_id = :d', { d: auth.destinationId })
+      .andWhere(selfId ? 'p.id <> :selfId' : 'TRUE', { selfId })
+      .andWhere('(lower(p.name) = lower(:name) OR lower(p.twitter_handle) = lower(:handle))', {
+        name,
+        handle: handle ?? null,
+      })
+      .getOne();
+    if (!clash) return;
+    const field = clash.name.toLowerCase() === name.toLowerCase() ? 'name' : 'twitterHandle';
+    throw conflict(
+      `Another place already has this ${field === 'name' ? 'name' : 'X handle'}: ${clash.name}`,
+      { field, placeId: clash.id },
+    );
+  }
+
   listTrackedSources(auth: AuthContext): Promise<TrackedSourceEntity[]> {
-    return this.sources.find({ where: { destinationId: auth.destinationId }, order: { createdAt: 'ASC' } });
+    return this.sources.find({
+      where: { destinationId: auth.destinationId },
+      order: { createdAt: 'ASC' },
+    });
   }
 
   /** Idempotent: tracking what is already tracked (in any case) re-activates it. */
@@ -148,14 +228,27 @@ export class DestinationsService {
     await this.sources
       .createQueryBuilder()
       .insert()
-      .values({ destinationId: auth.destinationId, kind, value, normalizedValue: value.toLowerCase(), active: true })
+      .values({
+        destinationId: auth.destinationId,
+        kind,
+        value,
+        normalizedValue: value.toLowerCase(),
+        active: true,
+      })
       .orUpdate(['active', 'value', 'updated_at'], ['destination_id', 'kind', 'normalized_value'])
       .execute();
-    return this.sources.findOneByOrFail({ destinationId: auth.destinationId, kind, normalizedValue: value.toLowerCase() });
+    return this.sources.findOneByOrFail({
+      destinationId: auth.destinationId,
+      kind,
+      normalizedValue: value.toLowerCase(),
+    });
   }
 
   async untrackSource(auth: AuthContext, id: string): Promise<TrackedSourceEntity> {
-    const source = await this.sources.findOneBy({ id, destinationId: auth.destinationId });
+    const source = await this.sources.findOneBy({
+      id: assertId(id),
+      destinationId: auth.destinationId,
+    });
     if (!source) throw notFound('TrackedSource', id);
     if (source.active) await this.sources.update({ id }, { active: false });
     return this.sources.findOneByOrFail({ id });
@@ -177,7 +270,8 @@ export class DestinationsService {
       case TrackKind.QUERY: {
         const query = raw.trim();
         // X's search/recent accepts queries of up to 512 characters.
-        if (!query || query.length > 512) throw badInput('a query must be 1 to 512 characters', { field: 'value' });
+        if (!query || query.length > 512)
+          throw badInput('a query must be 1 to 512 characters', { field: 'value' });
         return query;
       }
     }
@@ -195,17 +289,31 @@ export class DestinationsService {
     adminPassword: string;
   }): Promise<{ destination: DestinationEntity; created: boolean }> {
     const name = requiredName(input.name);
-    const timeZone = input.timeZone ?? this.config.destinationDefaults.timeZone;
+    const timeZone = canonicalTimeZone(input.timeZone ?? this.config.destinationDefaults.timeZone);
     const locale = canonicalLocale(input.locale ?? this.config.destinationDefaults.locale);
-    if (!isTimeZone(timeZone)) throw badInput(`${timeZone} is not an IANA time zone`, { field: 'timeZone' });
+    if (!timeZone)
+      throw badInput(`${input.timeZone} is not an IANA time zone`, { field: 'timeZone' });
     if (!locale) throw badInput(`${input.locale} is not a BCP 47 tag`, { field: 'locale' });
     const existing = await this.destinations.findOneBy({ name });
     if (existing) return { destination: existing, created: false };
     const destination = await this.destinations.save(
-      this.destinations.create({ name, timeZone, defaultLocale: locale, twitterHandles: [], trackedHashtags: [], quietStart: null, quietEnd: null }),
+      this.destinations.create({
+        name,
+        timeZone,
+        defaultLocale: locale,
+        twitterHandles: [],
+        trackedHashtags: [],
+        quietStart: null,
+        quietEnd: null,
+      }),
     );
     try {
-      await this.access.createUserIn(destination.id, input.adminEmail, input.adminPassword, Role.ADMIN);
+      await this.access.createUserIn(
+        destination.id,
+        input.adminEmail,
+        input.adminPassword,
+        Role.ADMIN,
+      );
     } catch (error) {
       await this.destinations.delete({ id: destination.id });
       throw error;
@@ -217,7 +325,7 @@ export class DestinationsService {
   async findByNameOrId(nameOrId: string): Promise<DestinationEntity | null> {
     const byName = await this.destinations.findOneBy({ name: nameOrId });
     if (byName) return byName;
-    return /^[0-9a-f-]{36}$/i.test(nameOrId) ? this.destinations.findOneBy({ id: nameOrId }) : null;
+    return isUuid(nameOrId) ? this.destinations.findOneBy({ id: nameOrId }) : null;
   }
 
   countDestinations(): Promise<number> {
