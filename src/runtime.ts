@@ -1,5 +1,10 @@
 import 'reflect-metadata';
-import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
+import {
+  ValidationPipe,
+  type DynamicModule,
+  type INestApplication,
+  type Type,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
@@ -7,11 +12,19 @@ import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './infra/config/config.js';
 import { createDataSource, runMigrations } from './infra/database/data-source.js';
-import { embeddedBanner, embeddedJwtSecret, startEmbeddedDatabase, type EmbeddedDatabase } from './infra/embedded/embedded.js';
+import {
+  embeddedBanner,
+  embeddedJwtSecret,
+  startEmbeddedDatabase,
+  type EmbeddedDatabase,
+} from './infra/embedded/embedded.js';
 import { graphiqlMiddleware } from './infra/graphql/graphiql.js';
 import { MetricsService } from './infra/metrics/metrics.service.js';
 import { ALL_QUEUES } from './infra/queue/queue.constants.js';
-import { bootstrapFirstDestination, type BootstrapResult } from './modules/destinations/bootstrap.js';
+import {
+  bootstrapFirstDestination,
+  type BootstrapResult,
+} from './modules/destinations/bootstrap.js';
 import { DestinationsService } from './modules/destinations/destinations.service.js';
 
 export interface Runtime {
@@ -37,13 +50,20 @@ export interface RuntimeOptions {
  * set, migrations (advisory-locked, unless MIGRATIONS=skip), the Nest application, and the
  * first-boot destination. Used by main.ts, the CLI and the tests, so they all boot the same way.
  */
-export async function createRuntime(base: AppConfig, options: RuntimeOptions = {}): Promise<Runtime> {
+export async function createRuntime(
+  base: AppConfig,
+  options: RuntimeOptions = {},
+): Promise<Runtime> {
   const log = options.log ?? ((m: string) => console.log(m));
   let embedded: EmbeddedDatabase | undefined;
   let config = base;
   if (base.embedded) {
     embedded = await startEmbeddedDatabase(base.dataDir);
-    config = { ...base, databaseUrl: embedded.url, jwtSecret: base.jwtSecret ?? embeddedJwtSecret(base.dataDir) };
+    config = {
+      ...base,
+      databaseUrl: embedded.url,
+      jwtSecret: base.jwtSecret ?? embeddedJwtSecret(base.dataDir),
+    };
   }
   try {
     if (config.runMigrations) {
@@ -61,6 +81,8 @@ export async function createRuntime(base: AppConfig, options: RuntimeOptions = {
       logger: options.quiet ? ['error', 'warn'] : undefined,
     });
     if (!options.quiet) app.useLogger(app.get(PinoNestLogger));
+    // Shape limits declared with class-validator on input classes; domain rules live in services.
+    app.useGlobalPipes(new ValidationPipe({ transform: true, forbidUnknownValues: false }));
     const metrics = app.get(MetricsService);
     app.use(metrics.httpMiddleware());
     app.use(graphiqlMiddleware);
@@ -89,7 +111,8 @@ export async function createRuntime(base: AppConfig, options: RuntimeOptions = {
 export function describeStart(runtime: Runtime, url: string): string {
   const lines: string[] = [];
   if (runtime.config.embedded) lines.push(embeddedBanner(runtime.config));
-  if (runtime.config.role !== 'worker') lines.push(`GraphQL explorer: ${url}/graphql  ·  health: ${url}/health`);
+  if (runtime.config.role !== 'worker')
+    lines.push(`GraphQL explorer: ${url}/graphql  ·  health: ${url}/health`);
   const b = runtime.bootstrap;
   if (b) {
     lines.push(`Created destination "${b.destination}" with the admin ${b.adminEmail}.`);

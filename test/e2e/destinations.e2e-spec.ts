@@ -622,4 +622,24 @@ describe('destinations (e2e)', () => {
       expect((await fails(UPDATE, { name: 'Key' }, key)).extensions.code).toBe('FORBIDDEN');
     });
   });
+
+  describe('input shape limits (class-validator on the argument classes)', () => {
+    it('refuses oversized lists with BAD_USER_INPUT and changes nothing', async () => {
+      const before = await destinationOf(a.admin);
+      const handles = Array.from({ length: 21 }, (_, i) => `handle${i}`);
+      const error = await fails(UPDATE, { twitterHandles: handles }, a.admin);
+      expect(error.extensions.code).toBe('BAD_USER_INPUT');
+      expect(error.message).toMatch(/twitterHandles/);
+      expect(await destinationOf(a.admin)).toEqual(before);
+    });
+
+    it('refuses a place name over 200 characters', async () => {
+      const error = await fails(
+        'mutation($n: String!) { upsertPlace(name: $n, kind: STREET) { id } }',
+        { n: 'x'.repeat(201) },
+        a.admin,
+      );
+      expect(error.extensions.code).toBe('BAD_USER_INPUT');
+    });
+  });
 });

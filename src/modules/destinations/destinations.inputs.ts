@@ -1,4 +1,5 @@
 import { ArgsType, Field, Float, ID } from '@nestjs/graphql';
+import { ArrayMaxSize, IsOptional, MaxLength } from 'class-validator';
 import { PlaceKind } from './place.entity.js';
 
 /** Absent arguments are left as they are; quietStart/quietEnd set to null clear the quiet hours. */
@@ -13,9 +14,13 @@ export class UpdateDestinationArgs {
   @Field(() => String, { nullable: true })
   defaultLocale?: string | null;
 
+  @IsOptional()
+  @ArrayMaxSize(20)
   @Field(() => [String], { nullable: true })
   twitterHandles?: string[] | null;
 
+  @IsOptional()
+  @ArrayMaxSize(50)
   @Field(() => [String], { nullable: true })
   trackedHashtags?: string[] | null;
 
@@ -28,9 +33,14 @@ export class UpdateDestinationArgs {
 
 @ArgsType()
 export class UpsertPlaceArgs {
-  @Field(() => ID, { nullable: true, description: 'Update this place; without it, the place of the same name (any case) is updated, or a new one created' })
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      'Update this place; without it, the place of the same name (any case) is updated, or a new one created',
+  })
   id?: string | null;
 
+  @MaxLength(200)
   @Field()
   name: string;
 
@@ -46,6 +56,11 @@ export class UpsertPlaceArgs {
   @Field(() => Float, { nullable: true })
   longitude?: number | null;
 
-  @Field(() => [String], { nullable: true, description: 'Interest slugs; replaces the list when given' })
+  @IsOptional()
+  @ArrayMaxSize(50)
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Interest slugs; replaces the list when given',
+  })
   interestSlugs?: string[] | null;
 }
