@@ -21,7 +21,10 @@ export async function benchAuth(): Promise<void> {
       adminPassword: 'bench password 1',
     });
     const access = runtime.app.get(AccessService);
-    const auth = { destinationId: destination.id, principal: { kind: 'user' as const, userId: '', role: 'ADMIN' as never } };
+    const auth = {
+      destinationId: destination.id,
+      principal: { kind: 'user' as const, userId: '', role: 'ADMIN' as never },
+    };
     const { secret } = await access.createApiKey(auth, 'bench', [ApiScope.READ_AGGREGATES]);
     const headers = { 'x-api-key': secret };
     await opsPerSecond(500, CONCURRENCY, () => access.authenticate(headers)); // warm-up
@@ -29,7 +32,10 @@ export async function benchAuth(): Promise<void> {
 
     const pool = new pg.Pool({ connectionString: url, max: 10 });
     const baseline = await opsPerSecond(N, CONCURRENCY, () =>
-      pool.query('SELECT id, destination_id, scopes, revoked_at FROM api_keys WHERE secret_hash = $1', [sha256(secret)]),
+      pool.query(
+        'SELECT id, destination_id, scopes, revoked_at FROM api_keys WHERE secret_hash = $1',
+        [sha256(secret)],
+      ),
     );
     await pool.end();
     report(`API key authentication (${N} calls, ${CONCURRENCY} at a time)`, ours, baseline);

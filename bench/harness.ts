@@ -6,7 +6,11 @@ import { createRuntime, type Runtime } from '../src/runtime.js';
 const ADMIN_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** A migrated scratch database and the real application on it (API role: no job is processed). */
-export async function benchRuntime(): Promise<{ runtime: Runtime; url: string; drop(): Promise<void> }> {
+export async function benchRuntime(): Promise<{
+  runtime: Runtime;
+  url: string;
+  drop(): Promise<void>;
+}> {
   const name = `escale_bench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
@@ -37,7 +41,11 @@ export async function benchRuntime(): Promise<{ runtime: Runtime; url: string; d
 }
 
 /** Runs `fn` `n` times, `concurrency` at a time; returns operations per second. */
-export async function opsPerSecond(n: number, concurrency: number, fn: (i: number) => Promise<unknown>) {
+export async function opsPerSecond(
+  n: number,
+  concurrency: number,
+  fn: (i: number) => Promise<unknown>,
+) {
   let next = 0;
   const started = process.hrtime.bigint();
   await Promise.all(
@@ -50,5 +58,7 @@ export async function opsPerSecond(n: number, concurrency: number, fn: (i: numbe
 
 export function report(label: string, ours: number, baseline: number, unit = 'ops/s') {
   const f = (x: number) => x.toLocaleString('en', { maximumFractionDigits: 0 });
-  console.log(`${label}: ${f(ours)} ${unit}; baseline ${f(baseline)} ${unit}; ratio ${(ours / baseline).toFixed(2)}×`);
+  console.log(
+    `${label}: ${f(ours)} ${unit}; baseline ${f(baseline)} ${unit}; ratio ${(ours / baseline).toFixed(2)}×`,
+  );
 }

@@ -15,7 +15,9 @@ async function main() {
   const selected = names.length ? names : Object.keys(BENCHMARKS);
   const unknown = selected.filter((n) => !BENCHMARKS[n]);
   if (unknown.length) {
-    console.error(`unknown benchmark(s): ${unknown.join(', ')}; available: ${Object.keys(BENCHMARKS).join(', ')}`);
+    console.error(
+      `unknown benchmark(s): ${unknown.join(', ')}; available: ${Object.keys(BENCHMARKS).join(', ')}`,
+    );
     process.exit(2);
   }
   for (const name of selected) {

@@ -16,7 +16,8 @@ import { InterestsModule } from './modules/interests/interests.module.js';
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, extra: Array<Type | DynamicModule> = []): DynamicModule {
-    if (!config.databaseUrl) throw new Error('AppModule needs a database URL (embedded or configured)');
+    if (!config.databaseUrl)
+      throw new Error('AppModule needs a database URL (embedded or configured)');
     return {
       module: AppModule,
       global: true,

@@ -37,13 +37,18 @@ async function main(argv: string[]): Promise<number> {
     const missing = names.filter((n) => !values[n]);
     if (missing.length) throw new UsageError(`missing ${missing.map((m) => `--${m}`).join(', ')}`);
   };
-  if (command !== 'create-destination' && command !== 'create-user') throw new UsageError(`unknown command ${command ?? '(none)'}`);
+  if (command !== 'create-destination' && command !== 'create-user')
+    throw new UsageError(`unknown command ${command ?? '(none)'}`);
   if (command === 'create-destination') need('name', 'admin-email', 'admin-password');
   else need('destination', 'email', 'password', 'role');
 
   // An API-role process that does not listen: no job is processed, no first-boot destination made.
   const config = { ...loadConfig(process.env), role: 'api' as const };
-  const runtime = await createRuntime(config, { quiet: true, skipBootstrap: true, log: () => undefined });
+  const runtime = await createRuntime(config, {
+    quiet: true,
+    skipBootstrap: true,
+    log: () => undefined,
+  });
   try {
     const destinations = runtime.app.get(DestinationsService);
     if (command === 'create-destination') {
@@ -54,13 +59,20 @@ async function main(argv: string[]): Promise<number> {
         timeZone: values['time-zone'],
         locale: values.locale,
       });
-      console.log(created ? `Created destination ${destination.name} (${destination.id}) and its admin.` : `Destination ${destination.name} already exists (${destination.id}): nothing changed.`);
+      console.log(
+        created
+          ? `Created destination ${destination.name} (${destination.id}) and its admin.`
+          : `Destination ${destination.name} already exists (${destination.id}): nothing changed.`,
+      );
     } else {
       const role = values.role!.toUpperCase() as Role;
-      if (!Object.values(Role).includes(role)) throw new UsageError(`--role must be one of ${Object.values(Role).join(', ')}`);
+      if (!Object.values(Role).includes(role))
+        throw new UsageError(`--role must be one of ${Object.values(Role).join(', ')}`);
       const destination = await destinations.findByNameOrId(values.destination!);
       if (!destination) throw new UsageError(`no destination named ${values.destination}`);
-      const user = await runtime.app.get(AccessService).createUserIn(destination.id, values.email!, values.password!, role);
+      const user = await runtime.app
+        .get(AccessService)
+        .createUserIn(destination.id, values.email!, values.password!, role);
       console.log(`Created ${user.role} ${user.email} in ${destination.name}.`);
     }
     return 0;
@@ -75,7 +87,8 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     if (error instanceof UsageError) console.error(`${error.message}\n${USAGE}`);
-    else if (error instanceof ConfigError) for (const i of error.issues) console.error(`${i.variable}: ${i.message}`);
+    else if (error instanceof ConfigError)
+      for (const i of error.issues) console.error(`${i.variable}: ${i.message}`);
     else if (error instanceof AppError) console.error(`${error.code}: ${error.message}`);
     else console.error(error);
     process.exit(2);

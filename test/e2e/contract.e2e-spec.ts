@@ -36,7 +36,8 @@ describe('GraphQL contract', () => {
 
   it('breaks nothing of the contract that is not listed as pending', () => {
     const pending = new Set(readPending());
-    if (process.env.UPDATE_PENDING === '1') writeFileSync(PENDING, breaking.sort().join('\n') + '\n');
+    if (process.env.UPDATE_PENDING === '1')
+      writeFileSync(PENDING, breaking.sort().join('\n') + '\n');
     expect(breaking.filter((c) => !pending.has(c))).toEqual([]);
   });
 

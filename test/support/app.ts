@@ -17,7 +17,11 @@ export interface TestApp {
     query: string,
     variables?: Record<string, unknown>,
     headers?: Record<string, string>,
-  ): Promise<{ data: T; errors?: { message: string; extensions: Record<string, any> }[]; status: number }>;
+  ): Promise<{
+    data: T;
+    errors?: { message: string; extensions: Record<string, any> }[];
+    status: number;
+  }>;
   stop(): Promise<void>;
 }
 
@@ -43,7 +47,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     LOG_LEVEL: 'silent',
     ...options.env,
   });
-  const runtime = await createRuntime(config, { quiet: true, log: () => undefined, imports: options.imports });
+  const runtime = await createRuntime(config, {
+    quiet: true,
+    log: () => undefined,
+    imports: options.imports,
+  });
   const server = runtime.app.getHttpServer();
   return {
     runtime,
@@ -71,7 +79,11 @@ export async function seedDestination(app: TestApp, name = `Destination ${++coun
   const access = app.runtime.app.get(AccessService);
   const adminEmail = `admin-${randomBytes(4).toString('hex')}@example.org`;
   const password = 'correct horse battery staple';
-  const { destination } = await destinations.createDestination({ name, adminEmail, adminPassword: password });
+  const { destination } = await destinations.createDestination({
+    name,
+    adminEmail,
+    adminPassword: password,
+  });
   const auth = async (email: string, pwd: string) => {
     const res = await app.gql<{ login: { accessToken: string } }>(
       'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }',

@@ -25,7 +25,11 @@ function templateName(): string {
  * A fresh database for one test file, copied from a template on which the real migrations ran.
  * Files running in parallel never share data. Call `drop()` in afterAll.
  */
-export async function createTestDatabase(): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+export async function createTestDatabase(): Promise<{
+  name: string;
+  url: string;
+  drop(): Promise<void>;
+}> {
   const template = templateName();
   const name = `escale_test_${randomBytes(5).toString('hex')}`;
   const admin = new pg.Client({ connectionString: ADMIN_URL });

@@ -5,9 +5,7 @@ import { canonicalLocale, isTimeZone } from '../../common/validation.js';
 /** Thrown at boot when the environment is not usable; names every bad variable. */
 export class ConfigError extends Error {
   constructor(readonly issues: { variable: string; message: string }[]) {
-    super(
-      `Invalid configuration: ${issues.map((i) => `${i.variable}: ${i.message}`).join('; ')}`,
-    );
+    super(`Invalid configuration: ${issues.map((i) => `${i.variable}: ${i.message}`).join('; ')}`);
     this.name = 'ConfigError';
   }
 }
@@ -37,7 +35,10 @@ const isoDuration = z.string().refine((v) => {
 const timeZone = z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris');
 const locale = z
   .string()
-  .refine((l) => canonicalLocale(l) !== undefined, 'must be a BCP 47 language tag such as fr or en-GB');
+  .refine(
+    (l) => canonicalLocale(l) !== undefined,
+    'must be a BCP 47 language tag such as fr or en-GB',
+  );
 
 const schema = z
   .object({
@@ -74,46 +75,50 @@ const schema = z
     LOGIN_MAX_FAILURES: optionalInt(z.coerce.number().int().min(1).default(5)),
     LOGIN_WINDOW_SECONDS: optionalInt(z.coerce.number().int().min(1).default(900)),
   })
-  .superRefine((env, ctx) => {
-    if (env.DATABASE_URL && !env.JWT_SECRET) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['JWT_SECRET'],
-        message: 'is required when DATABASE_URL is set (outside the embedded mode)',
-      });
-    }
-    if (env.QUEUE_BACKEND === 'redis' && !env.REDIS_URL) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['REDIS_URL'],
-        message: 'is required when QUEUE_BACKEND=redis',
-      });
-    }
-    const bootstrap = [
-      env.ESCALE_ADMIN_EMAIL,
-      env.ESCALE_ADMIN_PASSWORD,
-      env.ESCALE_DESTINATION_NAME,
-    ].filter(Boolean).length;
-    if (bootstrap > 0 && bootstrap < 3) {
-      for (const name of [
-        'ESCALE_ADMIN_EMAIL',
-        'ESCALE_ADMIN_PASSWORD',
-        'ESCALE_DESTINATION_NAME',
-      ] as const) {
-        if (!env[name]) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [name],
-            message: 'is required when any of the ESCALE_ADMIN_* / ESCALE_DESTINATION_NAME is set',
-          });
+  .superRefine(
+    (env, ctx) => {
+      if (env.DATABASE_URL && !env.JWT_SECRET) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['JWT_SECRET'],
+          message: 'is required when DATABASE_URL is set (outside the embedded mode)',
+        });
+      }
+      if (env.QUEUE_BACKEND === 'redis' && !env.REDIS_URL) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['REDIS_URL'],
+          message: 'is required when QUEUE_BACKEND=redis',
+        });
+      }
+      const bootstrap = [
+        env.ESCALE_ADMIN_EMAIL,
+        env.ESCALE_ADMIN_PASSWORD,
+        env.ESCALE_DESTINATION_NAME,
+      ].filter(Boolean).length;
+      if (bootstrap > 0 && bootstrap < 3) {
+        for (const name of [
+          'ESCALE_ADMIN_EMAIL',
+          'ESCALE_ADMIN_PASSWORD',
+          'ESCALE_DESTINATION_NAME',
+        ] as const) {
+          if (!env[name]) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [name],
+              message:
+                'is required when any of the ESCALE_ADMIN_* / ESCALE_DESTINATION_NAME is set',
+            });
+          }
         }
       }
-    }
-  }, {
-    // Run the cross-variable checks even when a variable is already invalid, so that one error
-    // names every variable to fix (by default zod skips refinements after the first issue).
-    when: (payload) => typeof payload.value === 'object' && payload.value !== null,
-  });
+    },
+    {
+      // Run the cross-variable checks even when a variable is already invalid, so that one error
+      // names every variable to fix (by default zod skips refinements after the first issue).
+      when: (payload) => typeof payload.value === 'object' && payload.value !== null,
+    },
+  );
 
 export type Env = z.infer<typeof schema>;
 

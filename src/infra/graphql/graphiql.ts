@@ -6,10 +6,25 @@ const require = createRequire(import.meta.url);
 
 /** The explorer's assets, served from node_modules: no CDN, so it works offline and behind CSPs. */
 const ASSETS: Record<string, { file: string; type: string }> = {
-  'react.js': { file: join(dirname(require.resolve('react/package.json')), 'umd/react.production.min.js'), type: 'text/javascript' },
-  'react-dom.js': { file: join(dirname(require.resolve('react-dom/package.json')), 'umd/react-dom.production.min.js'), type: 'text/javascript' },
-  'graphiql.js': { file: join(dirname(require.resolve('graphiql/package.json')), 'graphiql.min.js'), type: 'text/javascript' },
-  'graphiql.css': { file: join(dirname(require.resolve('graphiql/package.json')), 'graphiql.min.css'), type: 'text/css' },
+  'react.js': {
+    file: join(dirname(require.resolve('react/package.json')), 'umd/react.production.min.js'),
+    type: 'text/javascript',
+  },
+  'react-dom.js': {
+    file: join(
+      dirname(require.resolve('react-dom/package.json')),
+      'umd/react-dom.production.min.js',
+    ),
+    type: 'text/javascript',
+  },
+  'graphiql.js': {
+    file: join(dirname(require.resolve('graphiql/package.json')), 'graphiql.min.js'),
+    type: 'text/javascript',
+  },
+  'graphiql.css': {
+    file: join(dirname(require.resolve('graphiql/package.json')), 'graphiql.min.css'),
+    type: 'text/css',
+  },
 };
 
 const PAGE = `<!doctype html>
@@ -41,11 +56,19 @@ const PAGE = `<!doctype html>
 
 /** GET /graphql from a browser (Accept: text/html) gets the explorer; everything else goes on to Apollo. */
 export function graphiqlMiddleware(req: Request, res: Response, next: NextFunction): void {
-  if (req.method === 'GET' && req.path === '/graphql' && !req.query.query && req.accepts(['application/json', 'text/html']) === 'text/html') {
+  if (
+    req.method === 'GET' &&
+    req.path === '/graphql' &&
+    !req.query.query &&
+    req.accepts(['application/json', 'text/html']) === 'text/html'
+  ) {
     res.type('html').send(PAGE);
     return;
   }
-  const asset = req.method === 'GET' && req.path.startsWith('/graphiql/') ? ASSETS[req.path.slice('/graphiql/'.length)] : undefined;
+  const asset =
+    req.method === 'GET' && req.path.startsWith('/graphiql/')
+      ? ASSETS[req.path.slice('/graphiql/'.length)]
+      : undefined;
   if (asset) {
     res.type(asset.type).setHeader('cache-control', 'public, max-age=86400');
     res.sendFile(asset.file);

@@ -20,11 +20,16 @@ export class QueueHealthIndicator {
     try {
       await Promise.race([
         this.queue.getJobCounts('waiting'),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('timeout after 3000ms')), 3000).unref()),
+        new Promise((_, reject) =>
+          setTimeout(() => reject(new Error('timeout after 3000ms')), 3000).unref(),
+        ),
       ]);
       return indicator.up({ backend });
     } catch (error) {
-      return indicator.down({ backend, message: error instanceof Error ? error.message : String(error) });
+      return indicator.down({
+        backend,
+        message: error instanceof Error ? error.message : String(error),
+      });
     }
   }
 }

@@ -16,7 +16,9 @@ export class LoggingModule {
             genReqId: (req, res) => {
               const incoming = req.headers['x-request-id'];
               const id =
-                typeof incoming === 'string' && /^[\w-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+                typeof incoming === 'string' && /^[\w-]{1,64}$/.test(incoming)
+                  ? incoming
+                  : randomUUID();
               res.setHeader('x-request-id', id);
               return id;
             },

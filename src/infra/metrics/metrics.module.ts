@@ -3,5 +3,9 @@ import { MetricsController } from './metrics.controller.js';
 import { MetricsService } from './metrics.service.js';
 
 @Global()
-@Module({ providers: [MetricsService], controllers: [MetricsController], exports: [MetricsService] })
+@Module({
+  providers: [MetricsService],
+  controllers: [MetricsController],
+  exports: [MetricsService],
+})
 export class MetricsModule {}

@@ -49,7 +49,15 @@ export class MetricsService {
         this.reset();
         await Promise.all(
           queues.map(async (q) => {
-            const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized', 'paused');
+            const counts = await q.getJobCounts(
+              'waiting',
+              'active',
+              'delayed',
+              'failed',
+              'completed',
+              'prioritized',
+              'paused',
+            );
             for (const [state, n] of Object.entries(counts)) this.set({ queue: q.name, state }, n);
           }),
         );
@@ -66,7 +74,9 @@ export class MetricsService {
       const end = this.httpDuration.startTimer();
       res.on('finish', () => {
         // The matched route keeps label cardinality bounded; unmatched paths are grouped.
-        const route = (req.route?.path as string | undefined) ?? (req.path === '/graphql' ? '/graphql' : 'other');
+        const route =
+          (req.route?.path as string | undefined) ??
+          (req.path === '/graphql' ? '/graphql' : 'other');
         end({ method: req.method, route, status: String(res.statusCode) });
       });
       next();

@@ -27,7 +27,11 @@ export class WorkerRunner implements OnApplicationBootstrap {
     for (const host of hosts) {
       const worker = host.worker;
       if (this.config.queueBackend === 'postgres') worker.opts.drainDelay = 0.5;
-      worker.run().catch((error: unknown) => this.logger.error(`Worker ${worker.name} stopped: ${String(error)}`));
+      worker
+        .run()
+        .catch((error: unknown) =>
+          this.logger.error(`Worker ${worker.name} stopped: ${String(error)}`),
+        );
     }
     this.logger.log(`Processing queues: ${hosts.map((h) => h.worker.name).join(', ')}`);
   }

@@ -7,8 +7,7 @@ import { Role } from './user.entity.js';
 export const ACCESS_RULE = 'escale:access-rule';
 
 export type AccessRule =
-  | { public: true }
-  | { public?: false; roles: readonly Role[]; scopes: readonly ApiScope[] };
+  { public: true } | { public?: false; roles: readonly Role[]; scopes: readonly ApiScope[] };
 
 /**
  * Every operation declares who may call it; the global AuthGuard refuses any that does not.

@@ -7,7 +7,10 @@ import { AccessResolver } from './access.resolver.js';
 import { AccessService } from './access.service.js';
 import { ApiKeyEntity } from './api-key.entity.js';
 import { AuthGuard } from './auth.guard.js';
-import { AccessMaintenanceProcessor, AccessMaintenanceScheduler } from './jobs/access-maintenance.job.js';
+import {
+  AccessMaintenanceProcessor,
+  AccessMaintenanceScheduler,
+} from './jobs/access-maintenance.job.js';
 import { LoginRateLimiter } from './login-rate-limiter.js';
 import { UserEntity } from './user.entity.js';
 
@@ -19,7 +22,11 @@ import { UserEntity } from './user.entity.js';
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => {
         if (!config.jwtSecret) throw new Error('JWT secret missing: loadRuntime() sets it');
-        return { secret: config.jwtSecret, signOptions: { algorithm: 'HS256', issuer: 'escale' }, verifyOptions: { algorithms: ['HS256'], issuer: 'escale' } };
+        return {
+          secret: config.jwtSecret,
+          signOptions: { algorithm: 'HS256', issuer: 'escale' },
+          verifyOptions: { algorithms: ['HS256'], issuer: 'escale' },
+        };
       },
     }),
   ],
@@ -28,7 +35,9 @@ import { UserEntity } from './user.entity.js';
     LoginRateLimiter,
     AccessResolver,
     AccessMaintenanceProcessor,
-    AccessMaintenanceScheduler, { provide: APP_GUARD, useClass: AuthGuard }],
+    AccessMaintenanceScheduler,
+    { provide: APP_GUARD, useClass: AuthGuard },
+  ],
   exports: [AccessService],
 })
 export class AccessModule {}

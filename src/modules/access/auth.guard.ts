@@ -23,7 +23,9 @@ export class AuthGuard implements CanActivate {
       context.getClass(),
     ]);
     if (!rule) {
-      throw forbidden(`${context.getClass().name}.${context.getHandler().name} declares no access rule`);
+      throw forbidden(
+        `${context.getClass().name}.${context.getHandler().name} declares no access rule`,
+      );
     }
     if (rule.public) return true;
 
@@ -33,7 +35,9 @@ export class AuthGuard implements CanActivate {
     if (!auth) throw unauthenticated();
     const p = auth.principal;
     const allowed =
-      p.kind === 'user' ? rule.roles.includes(p.role) : p.scopes.some((s) => rule.scopes.includes(s));
+      p.kind === 'user'
+        ? rule.roles.includes(p.role)
+        : p.scopes.some((s) => rule.scopes.includes(s));
     if (!allowed) {
       throw forbidden(
         p.kind === 'user'

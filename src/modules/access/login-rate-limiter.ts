@@ -19,7 +19,12 @@ export class LoginRateLimiter {
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     const pool = (dataSource.driver as unknown as { master: unknown }).master;
-    const common = { storeClient: pool, storeType: 'pool', tableName: 'rate_limits', tableCreated: true };
+    const common = {
+      storeClient: pool,
+      storeType: 'pool',
+      tableName: 'rate_limits',
+      tableCreated: true,
+    };
     const { maxFailures, windowSeconds } = config.login;
     this.byEmail = new RateLimiterPostgres({
       ...common,

@@ -27,7 +27,10 @@ export function bootstrapFirstDestination(
         adminEmail: config.bootstrap.adminEmail,
         adminPassword: config.bootstrap.adminPassword,
       });
-      return { destination: config.bootstrap.destinationName, adminEmail: config.bootstrap.adminEmail };
+      return {
+        destination: config.bootstrap.destinationName,
+        adminEmail: config.bootstrap.adminEmail,
+      };
     }
     if (!config.embedded) return undefined;
     const password = randomBytes(12).toString('base64url');
@@ -36,6 +39,10 @@ export function bootstrapFirstDestination(
       adminEmail: EMBEDDED_ADMIN_EMAIL,
       adminPassword: password,
     });
-    return { destination: EMBEDDED_DESTINATION, adminEmail: EMBEDDED_ADMIN_EMAIL, generatedPassword: password };
+    return {
+      destination: EMBEDDED_DESTINATION,
+      adminEmail: EMBEDDED_ADMIN_EMAIL,
+      generatedPassword: password,
+    };
   });
 }

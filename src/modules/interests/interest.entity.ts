@@ -36,7 +36,9 @@ export class InterestEntity {
   @Column('jsonb', { default: () => "'{}'" })
   labels: Record<string, string>;
 
-  @Field(() => [String], { description: 'Words and phrases, any language, matched on normalised text' })
+  @Field(() => [String], {
+    description: 'Words and phrases, any language, matched on normalised text',
+  })
   @Column('text', { array: true, default: () => "'{}'" })
   keywords: string[];
 

@@ -18,20 +18,27 @@ const SLUG_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 export class InterestsService {
   constructor(
     @InjectRepository(InterestEntity) private readonly interests: Repository<InterestEntity>,
-    @InjectRepository(PlaceInterestEntity) private readonly placeInterests: Repository<PlaceInterestEntity>,
+    @InjectRepository(PlaceInterestEntity)
+    private readonly placeInterests: Repository<PlaceInterestEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly destinations: DestinationsService,
   ) {}
 
   list(auth: AuthContext): Promise<InterestEntity[]> {
-    return this.interests.find({ where: { destinationId: auth.destinationId }, order: { slug: 'ASC' } });
+    return this.interests.find({
+      where: { destinationId: auth.destinationId },
+      order: { slug: 'ASC' },
+    });
   }
 
   /** The interests named by `slugs`, or BAD_USER_INPUT naming every unknown one. */
   async bySlugs(auth: AuthContext, slugs: string[], field: string): Promise<InterestEntity[]> {
     const unique = [...new Set(slugs.map((s) => s.trim().toLowerCase()))];
     if (!unique.length) return [];
-    const found = await this.interests.findBy({ destinationId: auth.destinationId, slug: In(unique) });
+    const found = await this.interests.findBy({
+      destinationId: auth.destinationId,
+      slug: In(unique),
+    });
     const unknown = unique.filter((s) => !found.some((i) => i.slug === s));
     if (unknown.length) {
       throw badInput(`${field}: unknown interests: ${unknown.join(', ')}`, { field, unknown });
@@ -42,17 +49,34 @@ export class InterestsService {
   async upsert(auth: AuthContext, args: UpsertInterestArgs): Promise<InterestEntity> {
     const slug = args.slug.trim().toLowerCase();
     if (!SLUG_RE.test(slug) || slug.length > 64) {
-      throw badInput('slug must be lower-case words joined by "-", e.g. street-food', { field: 'slug' });
+      throw badInput('slug must be lower-case words joined by "-", e.g. street-food', {
+        field: 'slug',
+      });
     }
     const existing = await this.interests.findOneBy({ destinationId: auth.destinationId, slug });
-    const interest = existing ?? this.interests.create({ destinationId: auth.destinationId, slug, labels: {}, keywords: [], hashtags: [], parentId: null });
+    const interest =
+      existing ??
+      this.interests.create({
+        destinationId: auth.destinationId,
+        slug,
+        labels: {},
+        keywords: [],
+        hashtags: [],
+        parentId: null,
+      });
     if (args.labels != null) interest.labels = this.labels(args.labels);
     if (args.keywords != null) {
-      interest.keywords = [...new Set(args.keywords.map((k) => k.trim().toLowerCase()).filter(Boolean))];
+      interest.keywords = [
+        ...new Set(args.keywords.map((k) => k.trim().toLowerCase()).filter(Boolean)),
+      ];
     }
     if (args.hashtags != null) {
       const bad = args.hashtags.filter((h) => !normalizeHashtag(h));
-      if (bad.length) throw badInput(`hashtags: not valid hashtags: ${bad.join(', ')}`, { field: 'hashtags', invalid: bad });
+      if (bad.length)
+        throw badInput(`hashtags: not valid hashtags: ${bad.join(', ')}`, {
+          field: 'hashtags',
+          invalid: bad,
+        });
       interest.hashtags = [...new Set(args.hashtags.map((h) => normalizeHashtag(h)!))];
     }
     if (args.parentSlug !== undefined) {
@@ -70,13 +94,17 @@ export class InterestsService {
 
   private labels(value: unknown): Record<string, string> {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw badInput('labels must be an object of locale → label, e.g. {"fr": "Gastronomie"}', { field: 'labels' });
+      throw badInput('labels must be an object of locale → label, e.g. {"fr": "Gastronomie"}', {
+        field: 'labels',
+      });
     }
     const out: Record<string, string> = {};
     for (const [locale, label] of Object.entries(value)) {
       const canonical = canonicalLocale(locale);
       if (!canonical || typeof label !== 'string' || !label.trim()) {
-        throw badInput(`labels: ${locale} must be a BCP 47 tag with a non-empty label`, { field: 'labels' });
+        throw badInput(`labels: ${locale} must be a BCP 47 tag with a non-empty label`, {
+          field: 'labels',
+        });
       }
       out[canonical] = label.trim();
     }
@@ -95,14 +123,23 @@ export class InterestsService {
   }
 
   /** The label in `locale`, else its language, else the destination's default locale, else the slug. */
-  async label(auth: AuthContext, interest: InterestEntity, locale: string | null | undefined): Promise<string> {
+  async label(
+    auth: AuthContext,
+    interest: InterestEntity,
+    locale: string | null | undefined,
+  ): Promise<string> {
     const labels = interest.labels ?? {};
     const wanted = locale ? canonicalLocale(locale) : undefined;
     if (wanted && labels[wanted]) return labels[wanted];
     const language = wanted?.split('-')[0];
     if (language && labels[language]) return labels[language];
     const fallback = (await this.destinations.get(auth)).defaultLocale;
-    return labels[fallback] ?? labels[fallback.split('-')[0]] ?? Object.values(labels)[0] ?? interest.slug;
+    return (
+      labels[fallback] ??
+      labels[fallback.split('-')[0]] ??
+      Object.values(labels)[0] ??
+      interest.slug
+    );
   }
 
   parent(loaders: RequestLoaders, interest: InterestEntity): Promise<InterestEntity | null> {
@@ -123,7 +160,9 @@ export class InterestsService {
           relations: { interest: true },
           order: { interest: { slug: 'ASC' } },
         });
-        return groupByKeys(placeIds, links, (l) => l.placeId).map((ls) => ls.map((l) => l.interest!));
+        return groupByKeys(placeIds, links, (l) => l.placeId).map((ls) =>
+          ls.map((l) => l.interest!),
+        );
       })
       .load(place.id);
   }
@@ -131,12 +170,20 @@ export class InterestsService {
   /** upsertPlace lives here because it links interests, which sit below destinations. */
   upsertPlace(auth: AuthContext, args: UpsertPlaceArgs): Promise<PlaceEntity> {
     return this.dataSource.transaction(async (manager) => {
-      const interests = args.interestSlugs ? await this.bySlugs(auth, args.interestSlugs, 'interestSlugs') : undefined;
+      const interests = args.interestSlugs
+        ? await this.bySlugs(auth, args.interestSlugs, 'interestSlugs')
+        : undefined;
       const place = await this.destinations.upsertPlace(auth, args, manager);
       if (interests) {
         const links = manager.getRepository(PlaceInterestEntity);
         await links.delete({ placeId: place.id });
-        await links.insert(interests.map((i) => ({ placeId: place.id, interestId: i.id, destinationId: auth.destinationId })));
+        await links.insert(
+          interests.map((i) => ({
+            placeId: place.id,
+            interestId: i.id,
+            destinationId: auth.destinationId,
+          })),
+        );
       }
       return place;
     });

@@ -1,4 +1,12 @@
-import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, type Relation } from 'typeorm';
+import {
+  Column,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+  type Relation,
+} from 'typeorm';
 import { DestinationEntity } from '../destinations/destination.entity.js';
 import { PlaceEntity } from '../destinations/place.entity.js';
 import { InterestEntity } from './interest.entity.js';
