@@ -14,19 +14,19 @@ export default {
   cacheDirectory: '<rootDir>/.jest-cache',
   // 2 cores: two test files at a time; each has its own database and queue prefix.
   maxWorkers: 2,
+  // Global only: Jest ignores testTimeout inside `projects`. Booting an app takes a few seconds.
+  testTimeout: 60000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.spec.ts'],
-      testTimeout: 60000,
     },
     {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
-      testTimeout: 60000,
     },
   ],
 };

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { DynamicModule, Type } from '@nestjs/common';
+import { getQueueToken } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
 import request from 'supertest';
+import { ALL_QUEUES } from '../../src/infra/queue/queue.constants.js';
 import { loadConfig } from '../../src/infra/config/config.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { Role } from '../../src/modules/access/user.entity.js';
@@ -66,6 +69,15 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       return { ...res.body, status: res.status };
     },
     async stop() {
+      // Leave nothing behind in the shared Redis: this file's queues go with its database.
+      // (On the PostgreSQL backend the queues live in the database, dropped below.)
+      if (backend === 'redis') {
+        await Promise.all(
+          ALL_QUEUES.map((name) =>
+            runtime.app.get<Queue>(getQueueToken(name)).obliterate({ force: true }),
+          ),
+        );
+      }
       await runtime.stop();
       await db.drop();
     },

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import type { AppConfig } from '../config/config.js';
 import { BULLMQ_SCHEMA } from '../queue/queue.module.js';
+import { PgliteServer } from './pglite-server.js';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -22,10 +22,11 @@ export async function startEmbeddedDatabase(dataDir: string): Promise<EmbeddedDa
   const db = await PGlite.create({ dataDir: pgdata });
   // PGlite ignores start-up options such as search_path, and all connections share one session.
   await db.exec(`SET search_path TO public, ${BULLMQ_SCHEMA}`);
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 64 });
-  await server.start();
+  // Not pglite-socket's server: it interleaves the messages of concurrent connections (see PgliteServer).
+  const server = new PgliteServer(db, { host: '127.0.0.1', port: 0, maxConnections: 64 });
+  const address = await server.start();
   return {
-    url: `postgres://postgres@${server.getServerConn()}/postgres`,
+    url: `postgres://postgres@${address}/postgres`,
     async stop() {
       await server.stop();
       await db.close();

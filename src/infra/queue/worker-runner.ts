@@ -5,8 +5,10 @@ import { APP_CONFIG, type AppConfig } from '../config/config.js';
 
 /**
  * Processors are declared with `autorun: false` and started here, only in the `worker` and `all`
- * roles; an `api` process enqueues but never processes. On the PostgreSQL backend an idle worker
- * polls (PGlite delivers no NOTIFY across connections), so it polls twice a second.
+ * roles; an `api` process enqueues but never processes. On the PostgreSQL backend a worker waits
+ * for a NOTIFY on `bullmq_jobs` (the embedded server routes notifications between its connections,
+ * see PgliteServer); drainDelay 0.5 s only shortens the fallback poll of a queue with no delayed
+ * job: with one (an hourly scheduler), BullMQ waits for the NOTIFY or the next due job.
  * @nestjs/bullmq closes the workers at shutdown, and a closing worker waits for its running jobs.
  */
 @Injectable()

@@ -70,10 +70,11 @@ export class LoginRateLimiter {
 
   /** Deletes spent counters whose window has passed; returns how many. */
   async purgeExpired(): Promise<number> {
-    const rows: unknown[] = await this.dataSource.query(
-      'DELETE FROM rate_limits WHERE expire IS NOT NULL AND expire < $1 RETURNING key',
+    // For a DELETE, TypeORM's query() answers [rows, affected count].
+    const [, deleted]: [unknown[], number] = await this.dataSource.query(
+      'DELETE FROM rate_limits WHERE expire IS NOT NULL AND expire < $1',
       [Date.now()],
     );
-    return rows.length;
+    return deleted;
   }
 }
