@@ -1,15 +1,6 @@
-import {
-  Column,
-  CreateDateColumn,
-  Entity,
-  Index,
-  JoinColumn,
-  ManyToOne,
-  PrimaryGeneratedColumn,
-  type Relation,
-} from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { Field, ID, ObjectType, registerEnumType } from '@nestjs/graphql';
-import { DestinationEntity } from '../destinations/destination.entity.js';
+import { TenantScopedEntity } from '../destinations/tenant-scoped.entity.js';
 
 export enum ApiScope {
   READ_AGGREGATES = 'READ_AGGREGATES',
@@ -22,18 +13,11 @@ registerEnumType(ApiScope, { name: 'ApiScope' });
 /** A partner's key. Only the SHA-256 of the secret is kept; the prefix lets people recognise it. */
 @ObjectType('ApiKey')
 @Entity('api_keys')
-export class ApiKeyEntity {
+@Index(['destinationId'])
+export class ApiKeyEntity extends TenantScopedEntity {
   @Field(() => ID)
   @PrimaryGeneratedColumn('uuid')
   id: string;
-
-  @Index()
-  @Column('uuid')
-  destinationId: string;
-
-  @ManyToOne(() => DestinationEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'destination_id' })
-  destination?: Relation<DestinationEntity>;
 
   @Field()
   @Column('text')

@@ -3,14 +3,11 @@ import {
   CreateDateColumn,
   Entity,
   Index,
-  JoinColumn,
-  ManyToOne,
   PrimaryGeneratedColumn,
   UpdateDateColumn,
-  type Relation,
 } from 'typeorm';
 import { Field, ID, ObjectType, registerEnumType } from '@nestjs/graphql';
-import { DestinationEntity } from '../destinations/destination.entity.js';
+import { TenantScopedEntity } from '../destinations/tenant-scoped.entity.js';
 
 export enum Role {
   ADMIN = 'ADMIN',
@@ -22,19 +19,12 @@ registerEnumType(Role, { name: 'Role' });
 /** A person of the tourism office. Emails are unique across destinations: login names none. */
 @ObjectType('User')
 @Entity('users')
+@Index(['destinationId'])
 @Index('users_email_key', { synchronize: false }) // unique on lower(email), see migration
-export class UserEntity {
+export class UserEntity extends TenantScopedEntity {
   @Field(() => ID)
   @PrimaryGeneratedColumn('uuid')
   id: string;
-
-  @Index()
-  @Column('uuid')
-  destinationId: string;
-
-  @ManyToOne(() => DestinationEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'destination_id' })
-  destination?: Relation<DestinationEntity>;
 
   @Field()
   @Column('text')

@@ -1,16 +1,13 @@
 import {
   Column,
-  JoinColumn,
-  ManyToOne,
   CreateDateColumn,
   Entity,
   Index,
   PrimaryGeneratedColumn,
   UpdateDateColumn,
-  type Relation,
 } from 'typeorm';
 import { Field, Float, ID, ObjectType, registerEnumType } from '@nestjs/graphql';
-import { DestinationEntity } from './destination.entity.js';
+import { TenantScopedEntity } from './tenant-scoped.entity.js';
 
 export enum PlaceKind {
   STREET = 'STREET',
@@ -27,20 +24,13 @@ registerEnumType(PlaceKind, { name: 'PlaceKind' });
 
 @ObjectType('Place')
 @Entity('places')
+@Index(['destinationId'])
 @Index('places_destination_name_key', { synchronize: false }) // unique on lower(name), see migration
 @Index('places_destination_handle_key', { synchronize: false }) // unique on lower(handle)
-export class PlaceEntity {
+export class PlaceEntity extends TenantScopedEntity {
   @Field(() => ID)
   @PrimaryGeneratedColumn('uuid')
   id: string;
-
-  @Index()
-  @Column('uuid')
-  destinationId: string;
-
-  @ManyToOne(() => DestinationEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'destination_id' })
-  destination?: Relation<DestinationEntity>;
 
   @Field()
   @Column('text')

@@ -1,16 +1,13 @@
 import {
   Column,
-  JoinColumn,
-  ManyToOne,
   CreateDateColumn,
   Entity,
   Index,
   PrimaryGeneratedColumn,
   UpdateDateColumn,
-  type Relation,
 } from 'typeorm';
 import { Field, ID, ObjectType, registerEnumType } from '@nestjs/graphql';
-import { DestinationEntity } from './destination.entity.js';
+import { TenantScopedEntity } from './tenant-scoped.entity.js';
 
 export enum TrackKind {
   HASHTAG = 'HASHTAG',
@@ -24,17 +21,10 @@ registerEnumType(TrackKind, { name: 'TrackKind' });
 @ObjectType('TrackedSource')
 @Entity('tracked_sources')
 @Index(['destinationId', 'kind', 'normalizedValue'], { unique: true })
-export class TrackedSourceEntity {
+export class TrackedSourceEntity extends TenantScopedEntity {
   @Field(() => ID)
   @PrimaryGeneratedColumn('uuid')
   id: string;
-
-  @Column('uuid')
-  destinationId: string;
-
-  @ManyToOne(() => DestinationEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'destination_id' })
-  destination?: Relation<DestinationEntity>;
 
   @Field(() => TrackKind)
   @Column({ type: 'enum', enum: TrackKind, enumName: 'track_kind' })

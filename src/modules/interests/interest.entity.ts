@@ -10,23 +10,16 @@ import {
   type Relation,
 } from 'typeorm';
 import { Field, ID, ObjectType } from '@nestjs/graphql';
-import { DestinationEntity } from '../destinations/destination.entity.js';
+import { TenantScopedEntity } from '../destinations/tenant-scoped.entity.js';
 
 /** A node of the destination's interest taxonomy (gastronomy, heritage, nightlife...). */
 @ObjectType('Interest')
 @Entity('interests')
 @Index(['destinationId', 'slug'], { unique: true })
-export class InterestEntity {
+export class InterestEntity extends TenantScopedEntity {
   @Field(() => ID)
   @PrimaryGeneratedColumn('uuid')
   id: string;
-
-  @Column('uuid')
-  destinationId: string;
-
-  @ManyToOne(() => DestinationEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'destination_id' })
-  destination?: Relation<DestinationEntity>;
 
   @Field()
   @Column('text')

@@ -1,32 +1,17 @@
-import {
-  Column,
-  Entity,
-  Index,
-  JoinColumn,
-  ManyToOne,
-  PrimaryColumn,
-  type Relation,
-} from 'typeorm';
-import { DestinationEntity } from '../destinations/destination.entity.js';
+import { Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, type Relation } from 'typeorm';
+import { TenantScopedEntity } from '../destinations/tenant-scoped.entity.js';
 import { PlaceEntity } from '../destinations/place.entity.js';
 import { InterestEntity } from './interest.entity.js';
 
 /** Which interests a place speaks of (a market street → gastronomy): evidence for posts naming it. */
 @Entity('place_interests')
-export class PlaceInterestEntity {
+export class PlaceInterestEntity extends TenantScopedEntity {
   @PrimaryColumn('uuid')
   placeId: string;
 
   @Index()
   @PrimaryColumn('uuid')
   interestId: string;
-
-  @Column('uuid')
-  destinationId: string;
-
-  @ManyToOne(() => DestinationEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'destination_id' })
-  destination?: Relation<DestinationEntity>;
 
   @ManyToOne(() => PlaceEntity, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'place_id' })
