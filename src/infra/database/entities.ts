@@ -5,6 +5,14 @@ import { PlaceEntity } from '../../modules/destinations/place.entity.js';
 import { TrackedSourceEntity } from '../../modules/destinations/tracked-source.entity.js';
 import { InterestEntity } from '../../modules/interests/interest.entity.js';
 import { PlaceInterestEntity } from '../../modules/interests/place-interest.entity.js';
+import { InterestEvidenceEntity } from '../../modules/interests/interest-evidence.entity.js';
+import { VisitorInterestEntity } from '../../modules/interests/visitor-interest.entity.js';
+import { StayEntity } from '../../modules/stays/stay.entity.js';
+import { ConsentEntity } from '../../modules/visitors/consent.entity.js';
+import { SocialIdentityEntity } from '../../modules/visitors/social-identity.entity.js';
+import { SuppressionEntity } from '../../modules/visitors/suppression.entity.js';
+import { VisitorRecordEntity } from '../../modules/visitors/visitor-record.entity.js';
+import { VisitorEntity } from '../../modules/visitors/visitor.entity.js';
 
 /** Every entity, for the data source and the migration generator. */
 export const entities = [
@@ -15,4 +23,12 @@ export const entities = [
   PlaceInterestEntity,
   UserEntity,
   ApiKeyEntity,
+  VisitorEntity,
+  SocialIdentityEntity,
+  ConsentEntity,
+  VisitorRecordEntity,
+  SuppressionEntity,
+  StayEntity,
+  InterestEvidenceEntity,
+  VisitorInterestEntity,
 ];

@@ -1,4 +1,4 @@
-import { Field, ID, ObjectType } from '@nestjs/graphql';
+import { Field, ID, Int, ObjectType } from '@nestjs/graphql';
 import {
   Column,
   CreateDateColumn,
@@ -41,6 +41,15 @@ export class DestinationEntity {
 
   @Column('text', { nullable: true })
   quietEnd: string | null;
+
+  /** Days after the last stay during which a visitor is in the AFTER phase. */
+  @Field(() => Int, { description: 'Days after a stay during which the visitor is AFTER' })
+  @Column('integer', { default: 90 })
+  afterStayDays: number;
+
+  /** Salt of the suppression list's address hashes; never leaves the database. */
+  @Column('text')
+  secretSalt: string;
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;

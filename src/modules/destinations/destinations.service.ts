@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
@@ -298,6 +299,7 @@ export class DestinationsService {
     if (existing) return { destination: existing, created: false };
     const destination = await this.destinations.save(
       this.destinations.create({
+        secretSalt: randomBytes(32).toString('hex'),
         name,
         timeZone,
         defaultLocale: locale,

@@ -1,0 +1,61 @@
+import { registerEnumType } from '@nestjs/graphql';
+import {
+  Column,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+  type Relation,
+} from 'typeorm';
+import { TenantScopedEntity } from '../destinations/tenant-scoped.entity.js';
+import { VisitorEntity } from '../visitors/visitor.entity.js';
+import { InterestEntity } from './interest.entity.js';
+
+export enum EvidenceKind {
+  HASHTAG = 'HASHTAG',
+  KEYWORD = 'KEYWORD',
+  PLACE = 'PLACE',
+  DECLARED = 'DECLARED',
+  STAY = 'STAY',
+}
+registerEnumType(EvidenceKind, { name: 'EvidenceKind' });
+
+/**
+ * One reason to believe a visitor cares about an interest. Unique on (visitor, interest, kind,
+ * source) so that re-reading the same post or re-declaring the same interest counts once.
+ */
+@Entity('interest_evidence')
+@Index(['visitorId', 'interestId', 'kind', 'sourceId'], { unique: true })
+@Index(['interestId'])
+export class InterestEvidenceEntity extends TenantScopedEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column('uuid')
+  visitorId: string;
+
+  @ManyToOne(() => VisitorEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'visitor_id' })
+  visitor?: Relation<VisitorEntity>;
+
+  @Column('uuid')
+  interestId: string;
+
+  @ManyToOne(() => InterestEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'interest_id' })
+  interest?: Relation<InterestEntity>;
+
+  @Column({ type: 'enum', enum: EvidenceKind, enumName: 'evidence_kind' })
+  kind: EvidenceKind;
+
+  @Column('double precision')
+  weight: number;
+
+  /** What it came from: an interaction id, a stay id, 'declared'... */
+  @Column('text')
+  sourceId: string;
+
+  @Column('timestamptz')
+  occurredAt: Date;
+}

@@ -1,0 +1,51 @@
+import {
+  Column,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+  type Relation,
+} from 'typeorm';
+import { TenantScopedEntity } from '../destinations/tenant-scoped.entity.js';
+import { VisitorEntity } from '../visitors/visitor.entity.js';
+import type { EvidenceKind } from './interest-evidence.entity.js';
+import { InterestEntity } from './interest.entity.js';
+
+/**
+ * The materialised interest score of a visitor (0..1), derived from the evidence: refreshed when
+ * evidence is added, and nightly for decay. Segments filter on it in SQL.
+ */
+@Entity('visitor_interests')
+@Index(['destinationId', 'interestId', 'score'])
+export class VisitorInterestEntity extends TenantScopedEntity {
+  @PrimaryColumn('uuid')
+  visitorId: string;
+
+  @PrimaryColumn('uuid')
+  interestId: string;
+
+  @ManyToOne(() => VisitorEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'visitor_id' })
+  visitor?: Relation<VisitorEntity>;
+
+  @ManyToOne(() => InterestEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'interest_id' })
+  interest?: Relation<InterestEntity>;
+
+  @Column('double precision')
+  score: number;
+
+  @Column('integer')
+  evidenceCount: number;
+
+  @Column('timestamptz')
+  lastEvidenceAt: Date;
+
+  /** The evidence kinds behind the score (text[]: one enum type per name in TypeORM). */
+  @Column('text', { array: true })
+  sources: EvidenceKind[];
+
+  @Column('timestamptz')
+  computedAt: Date;
+}

@@ -1,0 +1,70 @@
+import { Field, ID, ObjectType } from '@nestjs/graphql';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
+import { TenantScopedEntity } from '../destinations/tenant-scoped.entity.js';
+
+/**
+ * A person known to the destination: a guest with a booking, a contact from an import, or a
+ * social author not yet identified (tag `prospect`, no PII but the public handle). Erasure keeps
+ * the row, without PII, so anonymous aggregates (interests, country, phase) still count it.
+ */
+@ObjectType('Visitor')
+@Entity('visitors')
+@Index(['destinationId', 'createdAt', 'id'])
+@Index('visitors_destination_email_key', { synchronize: false }) // unique (destination_id, email) where email is not null
+export class VisitorEntity extends TenantScopedEntity {
+  @Field(() => ID)
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Field(() => String, { nullable: true })
+  @Column('text', { nullable: true })
+  firstName: string | null;
+
+  @Field(() => String, { nullable: true })
+  @Column('text', { nullable: true })
+  lastName: string | null;
+
+  /** Normalised: trimmed, lower-case. */
+  @Field(() => String, { nullable: true })
+  @Column('text', { nullable: true })
+  email: string | null;
+
+  @Field(() => String, { nullable: true })
+  @Column('text', { nullable: true })
+  phone: string | null;
+
+  @Field(() => String, { nullable: true })
+  @Column('text', { nullable: true })
+  locale: string | null;
+
+  @Field(() => String, { nullable: true, description: 'ISO 3166-1 alpha-2' })
+  @Column('text', { nullable: true })
+  countryCode: string | null;
+
+  @Field(() => String, { nullable: true })
+  @Column('text', { nullable: true })
+  timeZone: string | null;
+
+  @Field(() => [String])
+  @Column('text', { array: true, default: () => "'{}'" })
+  tags: string[];
+
+  /** Set by GDPR erasure: the row stays, anonymous, and is never shown or messaged again. */
+  @Column('timestamptz', { nullable: true })
+  erasedAt: Date | null;
+
+  @Field()
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt: Date;
+
+  @Field()
+  @UpdateDateColumn({ type: 'timestamptz' })
+  updatedAt: Date;
+}
