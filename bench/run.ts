@@ -5,9 +5,11 @@
  */
 import 'reflect-metadata';
 import { benchAuth } from './auth.bench.js';
+import { benchImport } from './import.bench.js';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   auth: benchAuth,
+  import: benchImport,
 };
 
 async function main() {

@@ -5,7 +5,7 @@ export class CrmCore1795671607713 implements MigrationInterface {
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
-      'CREATE TABLE "visitors" ("destination_id" uuid NOT NULL, "id" uuid NOT NULL DEFAULT gen_random_uuid(), "first_name" text, "last_name" text, "email" text, "phone" text, "locale" text, "country_code" text, "time_zone" text, "tags" text array NOT NULL DEFAULT \'{}\', "erased_at" TIMESTAMP WITH TIME ZONE, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_d0fd6e34a516c2bb3bbec71abde" PRIMARY KEY ("id"))',
+      'CREATE TABLE "visitors" ("destination_id" uuid NOT NULL, "id" uuid NOT NULL DEFAULT gen_random_uuid(), "first_name" text, "last_name" text, "email" text, "phone" text, "locale" text, "country_code" text, "time_zone" text, "tags" text array NOT NULL DEFAULT \'{}\', "erased_at" TIMESTAMP WITH TIME ZONE, "created_at" TIMESTAMP(3) WITH TIME ZONE NOT NULL DEFAULT now(), "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_d0fd6e34a516c2bb3bbec71abde" PRIMARY KEY ("id"))',
     );
     await queryRunner.query(
       'CREATE INDEX "IDX_645d5302f8d7127bdebfece846" ON "visitors"  ("destination_id", "created_at", "id") ',
@@ -156,9 +156,18 @@ export class CrmCore1795671607713 implements MigrationInterface {
           ELSE 'NONE'
         END
       $$`);
+    // The current consent of a visitor for (channel, purpose): the newest record; none = false.
+    await queryRunner.query(`CREATE FUNCTION visitor_consent(p_visitor uuid, p_channel text, p_purpose text)
+      RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE AS $$
+        SELECT coalesce((SELECT c.granted FROM consents c
+          WHERE c.visitor_id = p_visitor AND c.purpose::text = p_purpose
+            AND c.channel::text IS NOT DISTINCT FROM p_channel
+          ORDER BY c.recorded_at DESC, c.id DESC LIMIT 1), false)
+      $$`);
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('DROP FUNCTION visitor_consent(uuid, text, text)');
     await queryRunner.query('DROP FUNCTION visitor_phase(uuid, timestamptz, integer)');
     await queryRunner.query('DROP INDEX "stays_source_ref_key"');
     await queryRunner.query('DROP INDEX "social_identities_handle_key"');

@@ -1,4 +1,5 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import { EventEmitterModule } from '@nestjs/event-emitter';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Clock } from './common/clock/clock.js';
 import { APP_CONFIG, type AppConfig } from './infra/config/config.js';
@@ -11,6 +12,10 @@ import { QueueModule } from './infra/queue/queue.module.js';
 import { AccessModule } from './modules/access/access.module.js';
 import { DestinationsModule } from './modules/destinations/destinations.module.js';
 import { InterestsModule } from './modules/interests/interests.module.js';
+import { SegmentsModule } from './modules/segments/segments.module.js';
+import { StaysModule } from './modules/stays/stays.module.js';
+import { VisitorImportModule } from './modules/visitors/visitor-import.module.js';
+import { VisitorsModule } from './modules/visitors/visitors.module.js';
 
 /** The whole application for one process; `config.role` decides whether it serves GraphQL. */
 @Module({})
@@ -23,6 +28,8 @@ export class AppModule {
       global: true,
       imports: [
         LoggingModule.forRoot(config),
+        // In-process domain events (stay changed, visitor merged...); see each module's *.events.ts.
+        EventEmitterModule.forRoot(),
         TypeOrmModule.forRoot({
           ...dataSourceOptions(config.databaseUrl, {
             extra: { max: config.embedded ? 5 : 10, application_name: `escale-${config.role}` },
@@ -35,6 +42,10 @@ export class AppModule {
         AccessModule,
         DestinationsModule,
         InterestsModule,
+        VisitorsModule,
+        SegmentsModule,
+        VisitorImportModule,
+        StaysModule,
         ...extra,
       ],
       providers: [{ provide: APP_CONFIG, useValue: config }, Clock],

@@ -6,6 +6,7 @@ import {
   type Type,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
@@ -26,6 +27,9 @@ import {
   type BootstrapResult,
 } from './modules/destinations/bootstrap.js';
 import { DestinationsService } from './modules/destinations/destinations.service.js';
+
+/** Request bodies: room for a 10 MB CSV import once JSON-escaped. */
+export const JSON_BODY_LIMIT = '24mb';
 
 export interface Runtime {
   app: INestApplication;
@@ -81,6 +85,9 @@ export async function createRuntime(
       logger: options.quiet ? ['error', 'warn'] : undefined,
     });
     if (!options.quiet) app.useLogger(app.get(PinoNestLogger));
+    // Express' default (100 kB) would refuse importVisitors' CSV, up to 10 MB and JSON-escaped,
+    // before the resolver could answer with the limit.
+    (app as NestExpressApplication).useBodyParser('json', { limit: JSON_BODY_LIMIT });
     // Shape limits declared with class-validator on input classes; domain rules live in services.
     app.useGlobalPipes(new ValidationPipe({ transform: true, forbidUnknownValues: false }));
     const metrics = app.get(MetricsService);

@@ -15,9 +15,9 @@ export function databaseUrl(name: string): string {
   return u.toString();
 }
 
-/** One template per set of migrations: changed migrations get a fresh template. */
+/** One template per set of migrations, by content: an edited migration gets a fresh template. */
 function templateName(): string {
-  const names = migrations.map((m) => m.name).join(',');
+  const names = migrations.map((m) => `${m.name}:${m.toString()}`).join(',');
   return `escale_tpl_${createHash('sha256').update(names).digest('hex').slice(0, 12)}`;
 }
 

@@ -74,6 +74,7 @@ const schema = z
     MIGRATIONS: z.preprocess(emptyToUndefined, z.enum(['run', 'skip']).default('run')),
     LOGIN_MAX_FAILURES: optionalInt(z.coerce.number().int().min(1).default(5)),
     LOGIN_WINDOW_SECONDS: optionalInt(z.coerce.number().int().min(1).default(900)),
+    INTEREST_HALF_LIFE_DAYS: optionalInt(z.coerce.number().positive().max(3650).default(90)),
   })
   .superRefine(
     (env, ctx) => {
@@ -146,6 +147,8 @@ export interface AppConfig {
   logLevel: Env['LOG_LEVEL'];
   runMigrations: boolean;
   login: { maxFailures: number; windowSeconds: number };
+  /** Half-life of interest evidence in days: evidence that old counts half (default 90). */
+  interestHalfLifeDays: number;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
@@ -191,6 +194,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     runMigrations: e.MIGRATIONS === 'run',
     login: { maxFailures: e.LOGIN_MAX_FAILURES, windowSeconds: e.LOGIN_WINDOW_SECONDS },
+    interestHalfLifeDays: e.INTEREST_HALF_LIFE_DAYS,
   };
 }
 

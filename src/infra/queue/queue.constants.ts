@@ -1,6 +1,8 @@
 /** Every queue of Escale. A job's name is an enum of its queue's module; data is typed per job. */
 export enum QueueName {
   MAINTENANCE = 'maintenance',
+  /** Interest scores: the nightly decay refresh, one job per destination. */
+  INTERESTS = 'interests',
 }
 
 export const ALL_QUEUES = Object.values(QueueName);

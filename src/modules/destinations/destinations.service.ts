@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import { badInput, conflict, notFound } from '../../common/errors/app-error.js';
@@ -18,6 +19,7 @@ import { AccessService } from '../access/access.service.js';
 import type { AuthContext } from '../access/auth-context.js';
 import { Role } from '../access/user.entity.js';
 import { DestinationEntity, type QuietHours } from './destination.entity.js';
+import { DestinationEvents, type DestinationCreatedEvent } from './destination.events.js';
 import type { UpdateDestinationArgs, UpsertPlaceArgs } from './destinations.inputs.js';
 import { PlaceEntity } from './place.entity.js';
 import { TrackedSourceEntity, TrackKind } from './tracked-source.entity.js';
@@ -60,6 +62,7 @@ export class DestinationsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly access: AccessService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly events: EventEmitter2,
   ) {}
 
   async get(auth: AuthContext): Promise<DestinationEntity> {
@@ -320,6 +323,11 @@ export class DestinationsService {
       await this.destinations.delete({ id: destination.id });
       throw error;
     }
+    const event: DestinationCreatedEvent = {
+      destinationId: destination.id,
+      defaultLocale: destination.defaultLocale,
+    };
+    await this.events.emitAsync(DestinationEvents.CREATED, event);
     return { destination, created: true };
   }
 

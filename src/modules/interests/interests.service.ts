@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, In, Repository } from 'typeorm';
+import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import { groupByKeys, type RequestLoaders } from '../../common/dataloader/request-loaders.js';
 import { badInput } from '../../common/errors/app-error.js';
 import { canonicalLocale, normalizeHashtag } from '../../common/validation.js';
@@ -10,7 +10,18 @@ import { DestinationsService } from '../destinations/destinations.service.js';
 import { PlaceEntity } from '../destinations/place.entity.js';
 import { InterestEntity } from './interest.entity.js';
 import type { UpsertInterestArgs } from './interests.inputs.js';
+import {
+  InterestInferenceService,
+  type InferenceInput,
+  type InferredEvidence,
+} from './interest-inference.service.js';
+import {
+  InterestScoresService,
+  type EvidenceItem,
+  type RefreshResult,
+} from './interest-scores.service.js';
 import { PlaceInterestEntity } from './place-interest.entity.js';
+import type { VisitorInterestView } from './visitor-interest.model.js';
 
 const SLUG_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
@@ -22,6 +33,8 @@ export class InterestsService {
     private readonly placeInterests: Repository<PlaceInterestEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly destinations: DestinationsService,
+    private readonly scores: InterestScoresService,
+    private readonly inference: InterestInferenceService,
   ) {}
 
   list(auth: AuthContext): Promise<InterestEntity[]> {
@@ -32,10 +45,16 @@ export class InterestsService {
   }
 
   /** The interests named by `slugs`, or BAD_USER_INPUT naming every unknown one. */
-  async bySlugs(auth: AuthContext, slugs: string[], field: string): Promise<InterestEntity[]> {
+  async bySlugs(
+    auth: AuthContext,
+    slugs: string[],
+    field: string,
+    manager?: EntityManager,
+  ): Promise<InterestEntity[]> {
     const unique = [...new Set(slugs.map((s) => s.trim().toLowerCase()))];
     if (!unique.length) return [];
-    const found = await this.interests.findBy({
+    const repository = manager ? manager.getRepository(InterestEntity) : this.interests;
+    const found = await repository.findBy({
       destinationId: auth.destinationId,
       slug: In(unique),
     });
@@ -44,6 +63,69 @@ export class InterestsService {
       throw badInput(`${field}: unknown interests: ${unknown.join(', ')}`, { field, unknown });
     }
     return found;
+  }
+
+  /**
+   * Makes `slugs` the visitor's declared interests (declaring replaces the declared set; an
+   * empty list clears it): DECLARED evidence with source 'declared', then the scores refreshed.
+   * Unknown slugs: BAD_USER_INPUT naming them (field `declaredInterests`), nothing changed.
+   */
+  async declareInterests(
+    auth: AuthContext,
+    visitorId: string,
+    slugs: string[],
+    manager?: EntityManager,
+  ): Promise<InterestEntity[]> {
+    const work = async (m: EntityManager) => {
+      const interests = await this.bySlugs(auth, slugs, 'declaredInterests', m);
+      await this.scores.replaceDeclared(
+        auth.destinationId,
+        visitorId,
+        interests.map((i) => i.id),
+        m,
+      );
+      return interests;
+    };
+    return manager?.queryRunner?.isTransactionActive
+      ? work(manager)
+      : (manager ?? this.dataSource.manager).transaction(work);
+  }
+
+  /** See InterestScoresService.recordEvidence. */
+  recordEvidence(items: EvidenceItem[], manager?: EntityManager): Promise<void> {
+    return this.scores.recordEvidence(items, manager);
+  }
+
+  /** See InterestScoresService.refreshScores. */
+  refreshScores(
+    destinationId: string,
+    visitorIds?: string[],
+    manager?: EntityManager,
+  ): Promise<RefreshResult> {
+    return this.scores.refreshScores(destinationId, visitorIds, manager);
+  }
+
+  /** See InterestScoresService.moveEvidence (merges). */
+  moveEvidence(manager: EntityManager, fromVisitorId: string, toVisitorId: string): Promise<void> {
+    return this.scores.moveEvidence(manager, fromVisitorId, toVisitorId);
+  }
+
+  /** The `Visitor.interests(top)` field: best score first, batched per request. */
+  visitorInterests(
+    loaders: RequestLoaders,
+    visitorId: string,
+    top?: number | null,
+  ): Promise<VisitorInterestView[]> {
+    return this.scores.visitorInterests(loaders, visitorId, top);
+  }
+
+  /** See InterestInferenceService.infer. */
+  infer(
+    destinationId: string,
+    input: InferenceInput,
+    manager?: EntityManager,
+  ): Promise<InferredEvidence[]> {
+    return this.inference.infer(destinationId, input, manager);
   }
 
   async upsert(auth: AuthContext, args: UpsertInterestArgs): Promise<InterestEntity> {

@@ -23,20 +23,18 @@ export class VisitorEntity extends TenantScopedEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
-  @Field(() => String, { nullable: true })
+  /** Names, e-mail and phone are exposed through VisitorsResolver, by the caller's rights. */
   @Column('text', { nullable: true })
   firstName: string | null;
 
-  @Field(() => String, { nullable: true })
   @Column('text', { nullable: true })
   lastName: string | null;
 
-  /** Normalised: trimmed, lower-case. */
-  @Field(() => String, { nullable: true })
+  /** Normalised: trimmed, lower-case. Exposed through VisitorsResolver (masked for analysts). */
   @Column('text', { nullable: true })
   email: string | null;
 
-  @Field(() => String, { nullable: true })
+  /** Exposed through VisitorsResolver (masked for analysts). */
   @Column('text', { nullable: true })
   phone: string | null;
 
@@ -60,8 +58,9 @@ export class VisitorEntity extends TenantScopedEntity {
   @Column('timestamptz', { nullable: true })
   erasedAt: Date | null;
 
+  /** Millisecond precision: it is the page cursor's sort key, and a JS Date holds milliseconds. */
   @Field()
-  @CreateDateColumn({ type: 'timestamptz' })
+  @CreateDateColumn({ type: 'timestamptz', precision: 3 })
   createdAt: Date;
 
   @Field()

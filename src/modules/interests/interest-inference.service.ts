@@ -1,0 +1,129 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { isUuid, normalizeHandle } from '../../common/validation.js';
+import { DEFAULT_EVIDENCE_WEIGHTS } from './interest-scores.service.js';
+import { EvidenceKind } from './interest-evidence.entity.js';
+import { analyzePost, PhraseMatcher, splitHashtag } from './text-normalizer.js';
+
+export interface InferenceInput {
+  /** The post's text; hashtags, @mentions and links written in it are recognised too. */
+  text?: string | null;
+  /** Hashtags (with or without '#'), e.g. the post's entities. */
+  hashtags?: string[] | null;
+  /** X handles (with or without '@') of places mentioned. */
+  placeHandles?: string[] | null;
+  /** Ids of places the post is about. */
+  placeIds?: string[] | null;
+}
+
+export interface InferredEvidence {
+  interestId: string;
+  kind: EvidenceKind;
+  weight: number;
+}
+
+const KIND_ORDER = [EvidenceKind.HASHTAG, EvidenceKind.KEYWORD, EvidenceKind.PLACE];
+
+/**
+ * Turns what a post says into interest evidence, against the destination's taxonomy:
+ * - HASHTAG: a hashtag equal to one of an interest's hashtags or keywords (normalised: case,
+ *   accents, camel case, plurals), or whose words contain one (#MuséeDesBeauxArts → musée);
+ * - KEYWORD: one of an interest's keywords (or hashtags' words) in the text, on word boundaries,
+ *   hashtags, mentions and links left out (they count as what they are);
+ * - PLACE: the interests linked to the places mentioned (by X handle, or by id).
+ * At most one piece per (interest, kind), weighted with DEFAULT_EVIDENCE_WEIGHTS. The taxonomy is
+ * read on every call (nothing cached that another process could change); inferMany reads it once
+ * for a batch of posts.
+ */
+@Injectable()
+export class InterestInferenceService {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async infer(
+    destinationId: string,
+    input: InferenceInput,
+    manager?: EntityManager,
+  ): Promise<InferredEvidence[]> {
+    const [result] = await this.inferMany(destinationId, [input], manager);
+    return result;
+  }
+
+  /** infer for many posts of one destination: two queries in all, whatever the batch size. */
+  async inferMany(
+    destinationId: string,
+    inputs: InferenceInput[],
+    manager?: EntityManager,
+  ): Promise<InferredEvidence[][]> {
+    if (!inputs.length) return [];
+    const q = manager ?? this.dataSource.manager;
+    const interests: { id: string; slug: string; keywords: string[]; hashtags: string[] }[] =
+      await q.query(
+        'SELECT id, slug, keywords, hashtags FROM interests WHERE destination_id = $1',
+        [destinationId],
+      );
+    const slugOf = new Map(interests.map((i) => [i.id, i.slug]));
+    const matcher = new PhraseMatcher<string>();
+    for (const interest of interests) {
+      for (const keyword of interest.keywords) matcher.add(keyword, interest.id);
+      // A hashtag's words are a phrase too: #StreetArt is found in "street art" and "#streetart".
+      for (const tag of interest.hashtags) matcher.add(splitHashtag(tag), interest.id);
+    }
+
+    const posts = inputs.map((input) => {
+      const post = analyzePost(input.text ?? '');
+      const handles = [...(input.placeHandles ?? []), ...post.mentions]
+        .map((h) => normalizeHandle(h)?.toLowerCase())
+        .filter((h): h is string => !!h);
+      return {
+        words: post.words,
+        hashtags: [...new Set([...(input.hashtags ?? []), ...post.hashtags])],
+        handles: new Set(handles),
+        placeIds: new Set((input.placeIds ?? []).filter(isUuid).map((id) => id.toLowerCase())),
+      };
+    });
+    const placeInterests = await this.placeInterests(
+      q,
+      destinationId,
+      [...new Set(posts.flatMap((p) => [...p.placeIds]))],
+      [...new Set(posts.flatMap((p) => [...p.handles]))],
+    );
+
+    return posts.map((post) => {
+      const found = new Map<EvidenceKind, Set<string>>(KIND_ORDER.map((k) => [k, new Set()]));
+      for (const tag of post.hashtags) {
+        for (const id of matcher.matchHashtag(tag)) found.get(EvidenceKind.HASHTAG)!.add(id);
+      }
+      for (const id of matcher.match(post.words)) found.get(EvidenceKind.KEYWORD)!.add(id);
+      for (const place of placeInterests) {
+        if (post.placeIds.has(place.placeId) || (place.handle && post.handles.has(place.handle))) {
+          found.get(EvidenceKind.PLACE)!.add(place.interestId);
+        }
+      }
+      return KIND_ORDER.flatMap((kind) =>
+        [...found.get(kind)!]
+          .sort((a, b) => (slugOf.get(a) ?? a).localeCompare(slugOf.get(b) ?? b))
+          .map((interestId) => ({ interestId, kind, weight: DEFAULT_EVIDENCE_WEIGHTS[kind] })),
+      );
+    });
+  }
+
+  /** The (place, interest) links of the places named by id or handle, in the destination only. */
+  private async placeInterests(
+    q: EntityManager,
+    destinationId: string,
+    placeIds: string[],
+    handles: string[],
+  ): Promise<{ placeId: string; handle: string | null; interestId: string }[]> {
+    if (!placeIds.length && !handles.length) return [];
+    const rows: { place_id: string; handle: string | null; interest_id: string }[] = await q.query(
+      `SELECT p.id AS place_id, lower(p.twitter_handle) AS handle, pi.interest_id
+           FROM places p
+           JOIN place_interests pi ON pi.place_id = p.id
+          WHERE p.destination_id = $1
+            AND (p.id = ANY($2::uuid[]) OR lower(p.twitter_handle) = ANY($3::text[]))`,
+      [destinationId, placeIds, handles],
+    );
+    return rows.map((r) => ({ placeId: r.place_id, handle: r.handle, interestId: r.interest_id }));
+  }
+}

@@ -1,0 +1,420 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, EntityManager, In, Repository } from 'typeorm';
+import { Clock } from '../../common/clock/clock.js';
+import { groupByKeys, type RequestLoaders } from '../../common/dataloader/request-loaders.js';
+import { AppError, badInput, ErrorCode, notFound } from '../../common/errors/app-error.js';
+import { APP_CONFIG, type AppConfig } from '../../infra/config/config.js';
+import { EvidenceKind } from './interest-evidence.entity.js';
+import { VisitorInterestEntity } from './visitor-interest.entity.js';
+import { VisitorInterestView } from './visitor-interest.model.js';
+
+/**
+ * Default weight of one piece of evidence, by kind: what the visitor tells us counts most, then
+ * what they do (a stay), then what they post (a place they name, a hashtag, a word).
+ * One fresh piece alone scores 1 − e^(−weight): DECLARED 0.86, STAY 0.63, PLACE 0.55,
+ * HASHTAG 0.45, KEYWORD 0.33 (segments' default threshold is 0.2).
+ */
+export const DEFAULT_EVIDENCE_WEIGHTS: Readonly<Record<EvidenceKind, number>> = {
+  [EvidenceKind.DECLARED]: 2.0,
+  [EvidenceKind.STAY]: 1.0,
+  [EvidenceKind.PLACE]: 0.8,
+  [EvidenceKind.HASHTAG]: 0.6,
+  [EvidenceKind.KEYWORD]: 0.4,
+};
+
+/** The source id of declared interests (one declaration per visitor and interest). */
+export const DECLARED_SOURCE = 'declared';
+
+export interface EvidenceItem {
+  destinationId: string;
+  visitorId: string;
+  interestId: string;
+  kind: EvidenceKind;
+  /** Defaults to DEFAULT_EVIDENCE_WEIGHTS[kind]. */
+  weight?: number;
+  /** What it came from (an interaction id, a stay id, 'declared'): re-recording it counts once. */
+  sourceId: string;
+  occurredAt: Date;
+}
+
+export interface RefreshResult {
+  visitors: number;
+  upserted: number;
+  deleted: number;
+}
+
+/** Visitors per score refresh statement (and per transaction of the nightly refresh). */
+const REFRESH_CHUNK = 500;
+/** Namespace of the per-visitor advisory locks that serialise score refreshes (two-int form). */
+const SCORE_LOCK_NAMESPACE = 727_413_101;
+const FIRST_UUID = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * score = 1 − exp(−Σ weightᵢ · 2^(−ageᵢ / halfLife)), over the visitor's evidence for the
+ * interest, age = now − occurred_at (never negative). The exponents are capped because
+ * PostgreSQL raises an error on float underflow (2^−1000 and e^−700 are already ~0).
+ * $1 destination, $2 visitor ids, $3 now, $4 half-life in seconds.
+ */
+const REFRESH_SQL = `
+WITH scope AS (
+  SELECT DISTINCT unnest($2::uuid[]) AS visitor_id
+),
+agg AS (
+  SELECT e.visitor_id,
+         e.interest_id,
+         1 - exp(-least(sum(e.weight * power(2::float8,
+               -least(greatest(extract(epoch FROM ($3::timestamptz - e.occurred_at))::float8, 0)
+                      / $4::float8, 1000))), 700)) AS score,
+         count(*)::int AS evidence_count,
+         max(e.occurred_at) AS last_evidence_at,
+         array_agg(DISTINCT e.kind::text ORDER BY e.kind::text) AS sources
+    FROM interest_evidence e
+   WHERE e.destination_id = $1
+     AND e.visitor_id IN (SELECT visitor_id FROM scope)
+   GROUP BY e.visitor_id, e.interest_id
+),
+upserted AS (
+  INSERT INTO visitor_interests AS vi
+         (destination_id, visitor_id, interest_id, score, evidence_count, last_evidence_at, sources, computed_at)
+  SELECT $1, a.visitor_id, a.interest_id, a.score, a.evidence_count, a.last_evidence_at, a.sources, $3
+    FROM agg a
+   WHERE true
+  ON CONFLICT (visitor_id, interest_id) DO UPDATE
+     SET score = EXCLUDED.score,
+         evidence_count = EXCLUDED.evidence_count,
+         last_evidence_at = EXCLUDED.last_evidence_at,
+         sources = EXCLUDED.sources,
+         computed_at = EXCLUDED.computed_at
+  RETURNING 1
+),
+deleted AS (
+  DELETE FROM visitor_interests vi
+   WHERE vi.destination_id = $1
+     AND vi.visitor_id IN (SELECT visitor_id FROM scope)
+     AND NOT EXISTS (SELECT 1 FROM agg a WHERE a.visitor_id = vi.visitor_id AND a.interest_id = vi.interest_id)
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM upserted)::int AS upserted,
+       (SELECT count(*) FROM deleted)::int AS deleted`;
+
+/**
+ * Interest evidence and the materialised scores derived from it (`visitor_interests`, which
+ * segments filter on in SQL). Every write of evidence refreshes the scores of the visitors it
+ * touches in the same transaction; the nightly job refreshes everyone for decay. Nothing is kept
+ * in memory: any process can record or refresh.
+ */
+@Injectable()
+export class InterestScoresService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectRepository(VisitorInterestEntity)
+    private readonly scores: Repository<VisitorInterestEntity>,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Half-life of evidence in seconds (INTEREST_HALF_LIFE_DAYS, default 90 days). */
+  get halfLifeSeconds(): number {
+    return this.config.interestHalfLifeDays * 86_400;
+  }
+
+  /**
+   * Records evidence in one batched upsert (unique visitor, interest, kind, source: recording
+   * the same item again changes nothing but its weight and time), then refreshes the scores of
+   * the visitors concerned. Every visitor and interest must belong to the item's destination
+   * (NOT_FOUND otherwise, and nothing is written).
+   */
+  async recordEvidence(items: EvidenceItem[], manager?: EntityManager): Promise<void> {
+    if (!items.length) return;
+    const rows = dedupe(items.map(validItem));
+    await this.inTransaction(manager, async (m) => {
+      const written: { visitor_id: string }[] = await m.query(
+        `INSERT INTO interest_evidence
+                (destination_id, visitor_id, interest_id, kind, weight, source_id, occurred_at)
+         SELECT x.destination_id, x.visitor_id, x.interest_id, x.kind, x.weight, x.source_id, x.occurred_at
+           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::evidence_kind[], $5::float8[],
+                       $6::text[], $7::timestamptz[])
+                AS x(destination_id, visitor_id, interest_id, kind, weight, source_id, occurred_at)
+           JOIN visitors v ON v.id = x.visitor_id AND v.destination_id = x.destination_id
+           JOIN interests i ON i.id = x.interest_id AND i.destination_id = x.destination_id
+          WHERE true
+         ON CONFLICT (visitor_id, interest_id, kind, source_id) DO UPDATE
+            SET weight = EXCLUDED.weight, occurred_at = EXCLUDED.occurred_at
+         RETURNING visitor_id`,
+        [
+          rows.map((r) => r.destinationId),
+          rows.map((r) => r.visitorId),
+          rows.map((r) => r.interestId),
+          rows.map((r) => r.kind),
+          rows.map((r) => r.weight),
+          rows.map((r) => r.sourceId),
+          rows.map((r) => r.occurredAt.toISOString()),
+        ],
+      );
+      if (written.length !== rows.length) {
+        // Rolls the transaction back: a foreign or unknown id writes nothing.
+        throw new AppError(
+          ErrorCode.NOT_FOUND,
+          'interest evidence names a visitor or an interest that is not in its destination',
+        );
+      }
+      const byDestination = new Map<string, Set<string>>();
+      for (const r of rows) {
+        const set = byDestination.get(r.destinationId) ?? new Set<string>();
+        set.add(r.visitorId);
+        byDestination.set(r.destinationId, set);
+      }
+      for (const [destinationId, visitorIds] of byDestination) {
+        await this.refreshScores(destinationId, [...visitorIds], m);
+      }
+    });
+  }
+
+  /**
+   * Recomputes the materialised scores of `visitorIds` (all the destination's visitors with
+   * evidence or scores when omitted: the nightly decay), set-based, one statement per chunk of
+   * visitors, and deletes the scores whose evidence is gone. Safe to run any time, from any
+   * process: refreshes of the same visitor are serialised by an advisory lock.
+   */
+  async refreshScores(
+    destinationId: string,
+    visitorIds?: string[],
+    manager?: EntityManager,
+  ): Promise<RefreshResult> {
+    const total: RefreshResult = { visitors: 0, upserted: 0, deleted: 0 };
+    const add = (r: RefreshResult) => {
+      total.visitors += r.visitors;
+      total.upserted += r.upserted;
+      total.deleted += r.deleted;
+    };
+    if (visitorIds) {
+      const ids = [...new Set(visitorIds)].sort();
+      for (let i = 0; i < ids.length; i += REFRESH_CHUNK) {
+        add(await this.refreshChunk(destinationId, ids.slice(i, i + REFRESH_CHUNK), manager));
+      }
+      return total;
+    }
+    const q = manager ?? this.dataSource.manager;
+    for (let after = FIRST_UUID; ;) {
+      const page: { visitor_id: string }[] = await q.query(
+        `SELECT visitor_id FROM (
+           SELECT visitor_id FROM interest_evidence WHERE destination_id = $1 AND visitor_id > $2
+           UNION
+           SELECT visitor_id FROM visitor_interests WHERE destination_id = $1 AND visitor_id > $2
+         ) v ORDER BY visitor_id LIMIT $3`,
+        [destinationId, after, REFRESH_CHUNK],
+      );
+      if (!page.length) return total;
+      add(
+        await this.refreshChunk(
+          destinationId,
+          page.map((r) => r.visitor_id),
+          manager,
+        ),
+      );
+      if (page.length < REFRESH_CHUNK) return total;
+      after = page[page.length - 1].visitor_id;
+    }
+  }
+
+  /** Every destination's id, for the nightly refresh. */
+  async destinationIds(): Promise<string[]> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      'SELECT id FROM destinations ORDER BY id',
+    );
+    return rows.map((r) => r.id);
+  }
+
+  private refreshChunk(
+    destinationId: string,
+    visitorIds: string[],
+    manager?: EntityManager,
+  ): Promise<RefreshResult> {
+    return this.inTransaction(manager, async (m) => {
+      // Serialise refreshes of the same visitors, in a bounded number of locks: one per bucket
+      // (256 per destination), taken in order so that two refreshes never deadlock. One lock per
+      // visitor would exhaust the lock table inside a 50,000-line import's transaction. The
+      // refresh statement starts after the locks: it sees the evidence of any refresh before it.
+      await m.query(
+        `SELECT pg_advisory_xact_lock($1::int, b)
+           FROM (SELECT DISTINCT (hashtext($3 || v) & 255) AS b FROM unnest($2::text[]) AS v) s
+          ORDER BY b`,
+        [SCORE_LOCK_NAMESPACE, visitorIds, destinationId],
+      );
+      const [row]: { upserted: number; deleted: number }[] = await m.query(REFRESH_SQL, [
+        destinationId,
+        visitorIds,
+        this.clock.now().toISOString(),
+        this.halfLifeSeconds,
+      ]);
+      return { visitors: visitorIds.length, upserted: row.upserted, deleted: row.deleted };
+    });
+  }
+
+  /**
+   * Makes `interestIds` the visitor's declared interests: DECLARED evidence (source 'declared')
+   * for the new ones, dated now; interests already declared keep their date (declaring the same
+   * set again changes nothing); interests no longer declared lose their DECLARED evidence.
+   * NOT_FOUND when the visitor is not in the destination.
+   */
+  async replaceDeclared(
+    destinationId: string,
+    visitorId: string,
+    interestIds: string[],
+    manager?: EntityManager,
+  ): Promise<void> {
+    await this.inTransaction(manager, async (m) => {
+      await this.assertVisitor(m, destinationId, visitorId);
+      await m.query(
+        `DELETE FROM interest_evidence
+          WHERE destination_id = $1 AND visitor_id = $2 AND kind = 'DECLARED'
+            AND NOT (interest_id = ANY($3::uuid[]))`,
+        [destinationId, visitorId, interestIds],
+      );
+      await m.query(
+        `INSERT INTO interest_evidence
+                (destination_id, visitor_id, interest_id, kind, weight, source_id, occurred_at)
+         SELECT $1, $2, i.id, 'DECLARED', $4, $5, $6
+           FROM interests i
+          WHERE i.destination_id = $1 AND i.id = ANY($3::uuid[])
+         ON CONFLICT (visitor_id, interest_id, kind, source_id) DO NOTHING`,
+        [
+          destinationId,
+          visitorId,
+          interestIds,
+          DEFAULT_EVIDENCE_WEIGHTS[EvidenceKind.DECLARED],
+          DECLARED_SOURCE,
+          this.clock.now().toISOString(),
+        ],
+      );
+      await this.refreshScores(destinationId, [visitorId], m);
+    });
+  }
+
+  /**
+   * For a merge: moves every piece of evidence of `fromVisitorId` to `toVisitorId` (same
+   * destination). Where both have the same (interest, kind, source), one row stays, with the
+   * larger weight and the later time. Then refreshes both visitors' scores (the merged one has
+   * none left). Runs in the caller's transaction.
+   */
+  async moveEvidence(
+    manager: EntityManager,
+    fromVisitorId: string,
+    toVisitorId: string,
+  ): Promise<void> {
+    if (fromVisitorId === toVisitorId) throw badInput('cannot move evidence to the same visitor');
+    const visitors: { id: string; destination_id: string }[] = await manager.query(
+      'SELECT id, destination_id FROM visitors WHERE id = ANY($1::uuid[])',
+      [[fromVisitorId, toVisitorId]],
+    );
+    const from = visitors.find((v) => v.id === fromVisitorId);
+    const to = visitors.find((v) => v.id === toVisitorId);
+    if (!from) throw notFound('Visitor', fromVisitorId);
+    if (!to || to.destination_id !== from.destination_id) throw notFound('Visitor', toVisitorId);
+    await this.inTransaction(manager, async (m) => {
+      await m.query(
+        `WITH moved AS (
+           DELETE FROM interest_evidence
+            WHERE visitor_id = $1 AND destination_id = $3
+           RETURNING interest_id, kind, weight, source_id, occurred_at
+         )
+         INSERT INTO interest_evidence AS e
+                (destination_id, visitor_id, interest_id, kind, weight, source_id, occurred_at)
+         SELECT $3, $2, interest_id, kind, weight, source_id, occurred_at
+           FROM moved
+          WHERE true
+         ON CONFLICT (visitor_id, interest_id, kind, source_id) DO UPDATE
+            SET weight = greatest(e.weight, EXCLUDED.weight),
+                occurred_at = greatest(e.occurred_at, EXCLUDED.occurred_at)`,
+        [fromVisitorId, toVisitorId, from.destination_id],
+      );
+      await this.refreshScores(from.destination_id, [fromVisitorId, toVisitorId], m);
+    });
+  }
+
+  /**
+   * The visitor's interests, best score first (ties by slug), at most `top` when given: batched
+   * per request over every visitor of the query (one SQL query).
+   */
+  async visitorInterests(
+    loaders: RequestLoaders,
+    visitorId: string,
+    top?: number | null,
+  ): Promise<VisitorInterestView[]> {
+    if (top != null && (!Number.isInteger(top) || top < 0)) {
+      throw badInput('top must be a positive integer', { field: 'top' });
+    }
+    const all = await loaders
+      .get<string, VisitorInterestView[]>('visitor.interests', async (ids) => {
+        const rows = await this.scores.find({
+          where: { visitorId: In([...ids]) },
+          relations: { interest: true },
+          order: { score: 'DESC', interest: { slug: 'ASC' } },
+        });
+        return groupByKeys(ids, rows, (r) => r.visitorId).map((list) => list.map(toView));
+      })
+      .load(visitorId);
+    return top == null ? all : all.slice(0, top);
+  }
+
+  private async assertVisitor(m: EntityManager, destinationId: string, visitorId: string) {
+    const found: unknown[] = await m.query(
+      'SELECT 1 FROM visitors WHERE id = $1 AND destination_id = $2',
+      [visitorId, destinationId],
+    );
+    if (!found.length) throw notFound('Visitor', visitorId);
+  }
+
+  /** Runs `work` in the caller's transaction, or in a new one. */
+  private inTransaction<T>(
+    manager: EntityManager | undefined,
+    work: (m: EntityManager) => Promise<T>,
+  ): Promise<T> {
+    if (manager?.queryRunner?.isTransactionActive) return work(manager);
+    return (manager ?? this.dataSource.manager).transaction(work);
+  }
+}
+
+function toView(row: VisitorInterestEntity): VisitorInterestView {
+  return Object.assign(new VisitorInterestView(), {
+    interest: row.interest!,
+    score: row.score,
+    evidenceCount: row.evidenceCount,
+    lastEvidenceAt: row.lastEvidenceAt,
+    sources: row.sources,
+  });
+}
+
+const KINDS = new Set<string>(Object.values(EvidenceKind));
+
+function validItem(item: EvidenceItem): Required<EvidenceItem> {
+  const weight = item.weight ?? DEFAULT_EVIDENCE_WEIGHTS[item.kind];
+  if (!KINDS.has(item.kind)) throw new Error(`unknown evidence kind ${String(item.kind)}`);
+  if (!Number.isFinite(weight) || weight < 0) throw new Error(`bad evidence weight ${weight}`);
+  if (!item.sourceId) throw new Error('evidence needs a sourceId');
+  if (!(item.occurredAt instanceof Date) || Number.isNaN(item.occurredAt.getTime())) {
+    throw new Error('evidence needs a valid occurredAt');
+  }
+  return { ...item, weight };
+}
+
+/** One row per unique key (an upsert cannot touch a row twice): larger weight, later time. */
+function dedupe(items: Required<EvidenceItem>[]): Required<EvidenceItem>[] {
+  const byKey = new Map<string, Required<EvidenceItem>>();
+  for (const item of items) {
+    const key = `${item.visitorId}|${item.interestId}|${item.kind}|${item.sourceId}`;
+    const seen = byKey.get(key);
+    byKey.set(
+      key,
+      !seen
+        ? item
+        : {
+            ...seen,
+            weight: Math.max(seen.weight, item.weight),
+            occurredAt: seen.occurredAt > item.occurredAt ? seen.occurredAt : item.occurredAt,
+          },
+    );
+  }
+  return [...byKey.values()];
+}

@@ -1,0 +1,78 @@
+import { registerEnumType } from '@nestjs/graphql';
+
+/**
+ * Where a visitor is in their journey, relative to now and their stays.
+ *
+ * The ONE definition is the SQL function `visitor_phase(visitor uuid, now timestamptz,
+ * after_days integer)` (migration CrmCore): DURING when now is inside a BOOKED stay (arrival
+ * included, departure excluded); else BEFORE when a BOOKED stay starts later; else AFTER when a
+ * stay that was not cancelled ended less than `after_days` days ago (the destination's
+ * `afterStayDays`, 90 by default); else NONE. Cancelled stays never count.
+ *
+ * `Visitor.phase` and the segments' `phases` filter both call that function, through the helpers
+ * below, so they can never disagree. There is deliberately no TypeScript copy of the rule.
+ */
+export enum JourneyPhase {
+  NONE = 'NONE',
+  BEFORE = 'BEFORE',
+  DURING = 'DURING',
+  AFTER = 'AFTER',
+}
+registerEnumType(JourneyPhase, { name: 'JourneyPhase' });
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A TypeORM named parameter (`:now`), a positional one (`$2`) or a column (`d.after_stay_days`). */
+const PARAMETER = /^(:[A-Za-z_]\w*|\$[1-9]\d*|[A-Za-z_]\w*\.[A-Za-z_]\w*)$/;
+
+function checked(value: string, pattern: RegExp, what: string): string {
+  if (!pattern.test(value)) throw new Error(`phaseSql: ${what} "${value}" is not allowed`);
+  return value;
+}
+
+/** Default parameter names of `phaseSql`, filled by `phaseParams`. */
+export const PHASE_NOW_PARAM = 'phaseNow';
+export const PHASE_AFTER_DAYS_PARAM = 'phaseAfterDays';
+
+/**
+ * The phase of the visitor row `visitorAlias` as a SQL expression (text: 'NONE', 'BEFORE',
+ * 'DURING' or 'AFTER'), for query builders: e.g. in segments
+ *
+ *   qb.andWhere(`${phaseSql('v')} IN (:...phases)`, { ...phaseParams(now, days), phases })
+ *
+ * `now` and `afterDays` name the parameters (TypeORM `:name` or positional `$n`) or a column
+ * (`d.after_stay_days`); pass the default parameters' values with `phaseParams`, or get them from
+ * `StaysService.phaseParamsFor(auth)` (now from the injected Clock, days from the destination's
+ * `afterStayDays`). Anything else than an alias, a parameter or a column is refused (no SQL in).
+ */
+export function phaseSql(
+  visitorAlias: string,
+  now = `:${PHASE_NOW_PARAM}`,
+  afterDays = `:${PHASE_AFTER_DAYS_PARAM}`,
+): string {
+  const alias = checked(visitorAlias, IDENTIFIER, 'alias');
+  return `visitor_phase(${alias}.id, ${checked(now, PARAMETER, 'parameter')}::timestamptz, ${checked(afterDays, PARAMETER, 'parameter')}::integer)`;
+}
+
+/** The values of `phaseSql`'s default parameters. */
+export function phaseParams(
+  now: Date,
+  afterStayDays: number,
+): { [PHASE_NOW_PARAM]: string; [PHASE_AFTER_DAYS_PARAM]: number } {
+  return { [PHASE_NOW_PARAM]: now.toISOString(), [PHASE_AFTER_DAYS_PARAM]: afterStayDays };
+}
+
+/**
+ * "The visitor `visitorAlias` has a stay, not cancelled, that overlaps [from, to)" as SQL, for the
+ * segments' `stayOverlaps` filter: stays are half-open intervals [arrivalAt, departureAt), so a
+ * stay that ends exactly at `from` does not overlap. Either bound may be open-ended (NULL).
+ */
+export function stayOverlapsSql(visitorAlias: string, from: string, to: string): string {
+  const alias = checked(visitorAlias, IDENTIFIER, 'alias');
+  const f = checked(from, PARAMETER, 'parameter');
+  const t = checked(to, PARAMETER, 'parameter');
+  return (
+    `EXISTS (SELECT 1 FROM stays s_ov WHERE s_ov.visitor_id = ${alias}.id AND s_ov.status <> 'CANCELLED'` +
+    ` AND (${f}::timestamptz IS NULL OR s_ov.departure_at > ${f}::timestamptz)` +
+    ` AND (${t}::timestamptz IS NULL OR s_ov.arrival_at < ${t}::timestamptz))`
+  );
+}
