@@ -574,4 +574,30 @@ describe('stays (e2e)', () => {
       ]);
     });
   });
+
+  describe('interest evidence', () => {
+    it('makes a stay at a place with interests STAY evidence, withdrawn when cancelled', async () => {
+      const place = await ok(
+        `mutation { upsertPlace(name: "Le Bistrot des Lices", kind: RESTAURANT, interestSlugs: ["gastronomy"]) { id } }`,
+        {},
+        a.admin,
+      );
+      const guest = await createVisitor(a.admin, { firstName: 'Maël' });
+      const INTERESTS =
+        'query($id: ID!) { visitor(id: $id) { interests { interest { slug } sources score } } }';
+      const booked = await upsert(
+        stay(guest, Date.UTC(2035, 4, 1, 15), 2, {
+          placeId: place.upsertPlace.id,
+          externalRef: nextRef(),
+        }),
+      );
+      const withStay = await ok(INTERESTS, { id: guest }, a.admin);
+      expect(withStay.visitor.interests).toEqual([
+        { interest: { slug: 'gastronomy' }, sources: ['STAY'], score: expect.any(Number) },
+      ]);
+      expect(withStay.visitor.interests[0].score).toBeGreaterThan(0);
+      await ok(CANCEL, { id: booked.id }, a.admin);
+      expect((await ok(INTERESTS, { id: guest }, a.admin)).visitor.interests).toEqual([]);
+    });
+  });
 });

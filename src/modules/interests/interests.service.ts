@@ -9,6 +9,7 @@ import type { UpsertPlaceArgs } from '../destinations/destinations.inputs.js';
 import { DestinationsService } from '../destinations/destinations.service.js';
 import { PlaceEntity } from '../destinations/place.entity.js';
 import { InterestEntity } from './interest.entity.js';
+import { EvidenceKind } from './interest-evidence.entity.js';
 import type { UpsertInterestArgs } from './interests.inputs.js';
 import {
   InterestInferenceService,
@@ -103,6 +104,55 @@ export class InterestsService {
     manager?: EntityManager,
   ): Promise<RefreshResult> {
     return this.scores.refreshScores(destinationId, visitorIds, manager);
+  }
+
+  /**
+   * A booked stay at a place that speaks of interests (a wine bar, a surf hostel) is STAY evidence
+   * for its guest, from the arrival date; a cancelled stay, or one moved elsewhere, withdraws it.
+   * Idempotent: the evidence of a stay is replaced, never added twice.
+   */
+  async syncStayEvidence(
+    stay: {
+      id: string;
+      destinationId: string;
+      visitorId: string;
+      placeId: string | null;
+      arrivalAt: Date;
+      cancelled: boolean;
+    },
+    manager: EntityManager,
+  ): Promise<void> {
+    // For a DELETE, TypeORM's query() answers [rows, affected count].
+    const [removed]: [{ visitor_id: string }[], number] = await manager.query(
+      `DELETE FROM interest_evidence WHERE destination_id = $1 AND kind = 'STAY' AND source_id = $2
+       RETURNING visitor_id`,
+      [stay.destinationId, stay.id],
+    );
+    const interestIds: { interest_id: string }[] =
+      stay.placeId && !stay.cancelled
+        ? await manager.query(
+            'SELECT interest_id FROM place_interests WHERE destination_id = $1 AND place_id = $2',
+            [stay.destinationId, stay.placeId],
+          )
+        : [];
+    if (interestIds.length) {
+      // recordEvidence refreshes the guest's scores itself.
+      await this.scores.recordEvidence(
+        interestIds.map((r) => ({
+          destinationId: stay.destinationId,
+          visitorId: stay.visitorId,
+          interestId: r.interest_id,
+          kind: EvidenceKind.STAY,
+          sourceId: stay.id,
+          occurredAt: stay.arrivalAt,
+        })),
+        manager,
+      );
+    }
+    const others = [...new Set(removed.map((r) => r.visitor_id))].filter(
+      (v) => !interestIds.length || v !== stay.visitorId,
+    );
+    if (others.length) await this.scores.refreshScores(stay.destinationId, others, manager);
   }
 
   /** See InterestScoresService.moveEvidence (merges). */

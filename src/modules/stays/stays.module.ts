@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DestinationsModule } from '../destinations/destinations.module.js';
 import { PlaceEntity } from '../destinations/place.entity.js';
+import { InterestsModule } from '../interests/interests.module.js';
 import { VisitorsModule } from '../visitors/visitors.module.js';
 import { StayEntity } from './stay.entity.js';
 import { StaysVisitorListener } from './stays.listeners.js';
@@ -18,6 +19,7 @@ import { StaysService } from './stays.service.js';
     TypeOrmModule.forFeature([StayEntity, PlaceEntity]),
     VisitorsModule,
     DestinationsModule,
+    InterestsModule,
   ],
   providers: [StaysService, StaysResolver, VisitorStaysResolver, StaysVisitorListener],
   exports: [StaysService],

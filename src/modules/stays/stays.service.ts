@@ -11,6 +11,7 @@ import type { AuthContext } from '../access/auth-context.js';
 import { DestinationsService } from '../destinations/destinations.service.js';
 import { PlaceEntity } from '../destinations/place.entity.js';
 import type { CreateVisitorInput } from '../visitors/visitor.inputs.js';
+import { InterestsService } from '../interests/interests.service.js';
 import { VisitorsService } from '../visitors/visitors.service.js';
 import { JourneyPhase, phaseParams, phaseSql } from './journey-phase.js';
 import { checkStayInput, snapshotOf, stayPatch, type CheckedStay } from './stay-rules.js';
@@ -89,6 +90,7 @@ export class StaysService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly visitors: VisitorsService,
     private readonly destinations: DestinationsService,
+    private readonly interests: InterestsService,
     private readonly access: AccessService,
     private readonly events: EventEmitter2,
     private readonly clock: Clock,
@@ -138,6 +140,7 @@ export class StaysService {
       if (!Object.keys(patch).length) return { stay: existing };
       await repo.update({ id: existing.id }, patch);
       const stay = await repo.findOneByOrFail({ id: existing.id });
+      await this.syncEvidence(stay, manager);
       return { stay, event: this.changedEvent(stay, snapshotOf(existing)) };
     }
 
@@ -161,6 +164,7 @@ export class StaysService {
     );
     if (!inserted.length) throw new BookingRaceLost();
     const stay = await repo.findOneByOrFail({ id: inserted[0].id });
+    await this.syncEvidence(stay, manager);
     return { stay, event: this.changedEvent(stay) };
   }
 
@@ -222,6 +226,7 @@ export class StaysService {
         if (current.status === StayStatus.CANCELLED) return { stay: current };
         await repo.update({ id: current.id }, { status: StayStatus.CANCELLED });
         const cancelled = await repo.findOneByOrFail({ id: current.id });
+        await this.syncEvidence(cancelled, manager);
         return {
           stay: cancelled,
           event: {
@@ -235,6 +240,21 @@ export class StaysService {
     );
     if (event) await this.emit(StayEvents.CANCELLED, event);
     return stay;
+  }
+
+  /** STAY interest evidence follows the booking, in the same transaction. */
+  private syncEvidence(stay: StayEntity, manager: EntityManager): Promise<void> {
+    return this.interests.syncStayEvidence(
+      {
+        id: stay.id,
+        destinationId: stay.destinationId,
+        visitorId: stay.visitorId,
+        placeId: stay.placeId,
+        arrivalAt: stay.arrivalAt,
+        cancelled: stay.status === StayStatus.CANCELLED,
+      },
+      manager,
+    );
   }
 
   private changedEvent(stay: StayEntity, previous?: StaySnapshot): StayChangedEvent {
