@@ -37,22 +37,9 @@ describe('destinations (e2e)', () => {
   let a: Seeded;
   let b: Seeded;
 
-  /** Runs `query` and fails the test with the errors when there are any. */
-  async function ok<T = Record<string, any>>(
-    query: string,
-    variables: Record<string, unknown>,
-    headers: Headers,
-  ): Promise<T> {
-    const res = await app.gql<T>(query, variables, headers);
-    expect(res.errors).toBeUndefined();
-    return res.data;
-  }
-  /** Runs `query`, expects exactly one error and returns it. */
-  async function fails(query: string, variables: Record<string, unknown>, headers: Headers) {
-    const res = await app.gql(query, variables, headers);
-    expect(res.errors).toHaveLength(1);
-    return res.errors![0];
-  }
+  const ok = <T = Record<string, any>>(q: string, v: Record<string, unknown>, h: Headers) =>
+    app.ok<T>(q, v, h);
+  const fails = (q: string, v: Record<string, unknown>, h: Headers) => app.fails(q, v, h);
   const destinationOf = async (headers: Headers) =>
     (await ok(DESTINATION, {}, headers)).destination;
   const placesOf = async (headers: Headers) =>

@@ -63,20 +63,9 @@ describe('stays (e2e)', () => {
   let ref = 0;
   const nextRef = () => `R-${++ref}`;
 
-  async function ok<T = Record<string, any>>(
-    query: string,
-    variables: Record<string, unknown>,
-    headers: Headers,
-  ): Promise<T> {
-    const res = await app.gql<T>(query, variables, headers);
-    expect(res.errors).toBeUndefined();
-    return res.data;
-  }
-  async function fails(query: string, variables: Record<string, unknown>, headers: Headers) {
-    const res = await app.gql(query, variables, headers);
-    expect(res.errors).toHaveLength(1);
-    return res.errors![0];
-  }
+  const ok = <T = Record<string, any>>(q: string, v: Record<string, unknown>, h: Headers) =>
+    app.ok<T>(q, v, h);
+  const fails = (q: string, v: Record<string, unknown>, h: Headers) => app.fails(q, v, h);
   const upsert = async (input: Record<string, unknown>, headers: Headers = a.admin) =>
     (await ok(UPSERT, { input }, headers)).upsertStay;
   const createVisitor = async (headers: Headers, input: Record<string, unknown> = {}) =>

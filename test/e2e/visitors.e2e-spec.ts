@@ -29,20 +29,9 @@ describe('visitors (e2e)', () => {
   let a: Seeded;
   let b: Seeded;
 
-  async function ok<T = Record<string, any>>(
-    query: string,
-    variables: Record<string, unknown>,
-    headers: Headers,
-  ): Promise<T> {
-    const res = await app.gql<T>(query, variables, headers);
-    expect(res.errors).toBeUndefined();
-    return res.data;
-  }
-  async function fails(query: string, variables: Record<string, unknown>, headers: Headers) {
-    const res = await app.gql(query, variables, headers);
-    expect(res.errors).toHaveLength(1);
-    return res.errors![0];
-  }
+  const ok = <T = Record<string, any>>(q: string, v: Record<string, unknown>, h: Headers) =>
+    app.ok<T>(q, v, h);
+  const fails = (q: string, v: Record<string, unknown>, h: Headers) => app.fails(q, v, h);
   const create = async (input: Record<string, unknown>, headers: Headers = a.admin) =>
     (await ok(CREATE, { input }, headers)).createVisitor as Record<string, any>;
   async function allVisitors(headers: Headers): Promise<Array<Record<string, any>>> {

@@ -25,6 +25,18 @@ export interface TestApp {
     errors?: { message: string; extensions: Record<string, any> }[];
     status: number;
   }>;
+  /** Runs `query` and fails the test with the errors when there are any; returns `data`. */
+  ok<T = Record<string, any>>(
+    query: string,
+    variables: Record<string, unknown>,
+    headers: Record<string, string>,
+  ): Promise<T>;
+  /** Runs `query`, expects exactly one error and returns it. */
+  fails(
+    query: string,
+    variables: Record<string, unknown>,
+    headers: Record<string, string>,
+  ): Promise<{ message: string; extensions: Record<string, any> }>;
   stop(): Promise<void>;
 }
 
@@ -56,7 +68,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     imports: options.imports,
   });
   const server = runtime.app.getHttpServer();
-  return {
+  const testApp: TestApp = {
     runtime,
     databaseUrl: db.url,
     http: () => request(server),
@@ -67,6 +79,20 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
         .set(headers)
         .send({ query, variables });
       return { ...res.body, status: res.status };
+    },
+    async ok<T>(
+      query: string,
+      variables: Record<string, unknown>,
+      headers: Record<string, string>,
+    ) {
+      const res = await testApp.gql<T>(query, variables, headers);
+      expect(res.errors).toBeUndefined();
+      return res.data;
+    },
+    async fails(query, variables, headers) {
+      const res = await testApp.gql(query, variables, headers);
+      expect(res.errors).toHaveLength(1);
+      return res.errors![0];
     },
     async stop() {
       // Leave nothing behind in the shared Redis: this file's queues go with its database.
@@ -82,6 +108,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       await db.drop();
     },
   };
+  return testApp;
 }
 
 let counter = 0;
