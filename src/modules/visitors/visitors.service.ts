@@ -268,12 +268,7 @@ export class VisitorsService {
     visitorId: string,
     input: SocialIdentityInput,
   ): Promise<VisitorEntity> {
-    await this.dataSource.transaction(async (manager) => {
-      await this.get(auth, visitorId, manager);
-      await this.linkIn(manager, auth, visitorId, input);
-    });
-    await this.changed(auth, visitorId);
-    return this.get(auth, visitorId);
+    return this.change(auth, visitorId, (manager) => this.linkIn(manager, auth, visitorId, input));
   }
 
   /**
@@ -333,12 +328,9 @@ export class VisitorsService {
     visitorId: string,
     input: ConsentInput,
   ): Promise<VisitorEntity> {
-    await this.dataSource.transaction(async (manager) => {
-      await this.get(auth, visitorId, manager);
-      await this.recordConsentIn(manager, auth, visitorId, input);
-    });
-    await this.changed(auth, visitorId);
-    return this.get(auth, visitorId);
+    return this.change(auth, visitorId, (manager) =>
+      this.recordConsentIn(manager, auth, visitorId, input),
+    );
   }
 
   async recordConsentIn(
@@ -428,6 +420,20 @@ export class VisitorsService {
         ownerId: owner.id,
       });
     }
+  }
+
+  /** One visible visitor changed in a transaction, then announced, then read back. */
+  private async change(
+    auth: AuthContext,
+    visitorId: string,
+    work: (manager: EntityManager) => Promise<unknown>,
+  ): Promise<VisitorEntity> {
+    await this.dataSource.transaction(async (manager) => {
+      await this.get(auth, visitorId, manager);
+      await work(manager);
+    });
+    await this.changed(auth, visitorId);
+    return this.get(auth, visitorId);
   }
 
   /** After commit: tell whoever schedules from visitor data (segments, campaigns). */
