@@ -7,6 +7,7 @@ import { InterestEntity } from '../../modules/interests/interest.entity.js';
 import { PlaceInterestEntity } from '../../modules/interests/place-interest.entity.js';
 import { InterestEvidenceEntity } from '../../modules/interests/interest-evidence.entity.js';
 import { VisitorInterestEntity } from '../../modules/interests/visitor-interest.entity.js';
+import { SegmentEntity } from '../../modules/segments/segment.entity.js';
 import { StayEntity } from '../../modules/stays/stay.entity.js';
 import { ConsentEntity } from '../../modules/visitors/consent.entity.js';
 import { SocialIdentityEntity } from '../../modules/visitors/social-identity.entity.js';
@@ -31,4 +32,5 @@ export const entities = [
   StayEntity,
   InterestEvidenceEntity,
   VisitorInterestEntity,
+  SegmentEntity,
 ];

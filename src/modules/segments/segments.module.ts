@@ -1,9 +1,20 @@
 import { Module } from '@nestjs/common';
-import { VisitorsModule } from '../visitors/visitors.module.js';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DestinationsModule } from '../destinations/destinations.module.js';
+import { InterestsModule } from '../interests/interests.module.js';
+import { SegmentEntity } from './segment.entity.js';
+import { SegmentsResolver } from './segments.resolver.js';
+import { SegmentsService } from './segments.service.js';
 import { VisitorsQueryResolver } from './visitors-query.resolver.js';
 
+/**
+ * Segments: the filter language compiled to one SQL query (segment-filter.compiler.ts), live
+ * counts, pages, previews, protected audience insights (audience-insights.policy.ts), saved
+ * segments, and `visitors(filter)`. Exports SegmentsService for campaigns.
+ */
 @Module({
-  imports: [VisitorsModule],
-  providers: [VisitorsQueryResolver],
+  imports: [TypeOrmModule.forFeature([SegmentEntity]), InterestsModule, DestinationsModule],
+  providers: [SegmentsService, SegmentsResolver, VisitorsQueryResolver],
+  exports: [SegmentsService],
 })
 export class SegmentsModule {}

@@ -3,15 +3,18 @@ import { DEFAULT_PAGE_SIZE } from '../../common/pagination/relay.js';
 import { Allow, Auth } from '../access/access.decorators.js';
 import type { AuthContext } from '../access/auth-context.js';
 import { VisitorConnection } from '../visitors/visitor-connection.js';
-import { VisitorsService } from '../visitors/visitors.service.js';
 import { VISITOR_READERS } from '../visitors/visitors.resolver.js';
-import { assertNoFilterYet, SegmentFilterInput } from './segment-filter.input.js';
+import { SegmentFilterInput } from './segment-filter.input.js';
+import { SegmentsService } from './segments.service.js';
 
 @Resolver()
 export class VisitorsQueryResolver {
-  constructor(private readonly service: VisitorsService) {}
+  constructor(private readonly segments: SegmentsService) {}
 
-  /** Oldest first; READ_PROFILES keys see only visitors with a granted PROFILING consent. */
+  /**
+   * The visitors a filter selects (everyone without one), oldest first, with an exact total.
+   * READ_PROFILES keys see only visitors with a granted PROFILING consent.
+   */
   @Allow(VISITOR_READERS)
   @Query(() => VisitorConnection, {
     complexity: ({ args, childComplexity }) =>
@@ -24,7 +27,6 @@ export class VisitorsQueryResolver {
     @Args('first', { type: () => Int, nullable: true }) first?: number | null,
     @Args('after', { type: () => String, nullable: true }) after?: string | null,
   ) {
-    assertNoFilterYet(filter);
-    return this.service.list(auth, { first, after });
+    return this.segments.page(auth, filter, { first, after });
   }
 }

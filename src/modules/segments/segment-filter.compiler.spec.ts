@@ -1,0 +1,274 @@
+import { AppError } from '../../common/errors/app-error.js';
+import {
+  assertValidFilter,
+  checkFilter,
+  compileFilter,
+  filterKey,
+  MAX_FILTER_CONDITIONS,
+  MAX_FILTER_DEPTH,
+  SqlParams,
+  type SegmentFilterLike,
+} from './segment-filter.compiler.js';
+
+const IDS = new Map([
+  ['gastronomy', '00000000-0000-4000-8000-00000000000a'],
+  ['heritage', '00000000-0000-4000-8000-00000000000b'],
+]);
+const PHASE = { now: '2026-07-01T12:00:00.000Z', afterDays: 90 };
+
+/** Validates (throwing like the service) and compiles; returns the SQL and its values. */
+function compile(filter: SegmentFilterLike | null | undefined) {
+  const checked = checkFilter(filter);
+  assertValidFilter(
+    checked,
+    checked.slugs.filter((s) => !IDS.has(s)),
+  );
+  const params = new SqlParams();
+  const sql = compileFilter(checked.filter, { interestIds: IDS, phase: PHASE }, params);
+  return { sql, values: params.values, filter: checked.filter };
+}
+
+function refusal(filter: unknown): AppError {
+  try {
+    compile(filter as SegmentFilterLike);
+  } catch (error) {
+    expect(error).toBeInstanceOf(AppError);
+    expect((error as AppError).code).toBe('BAD_USER_INPUT');
+    return error as AppError;
+  }
+  throw new Error('the filter was accepted');
+}
+
+/** A chain of `not` filters `levels` deep (the top filter is level 1). */
+const nested = (levels: number): SegmentFilterLike =>
+  levels === 1 ? { countries: ['FR'] } : { not: nested(levels - 1) };
+
+describe('segment filter compiler', () => {
+  it('selects everyone with an empty filter, no filter, or only empty lists', () => {
+    for (const filter of [
+      undefined,
+      null,
+      {},
+      { countries: [], and: [] },
+      { minInterestScore: 0.5 },
+    ]) {
+      expect(compile(filter)).toMatchObject({ sql: 'TRUE', values: [] });
+    }
+  });
+
+  it('writes one placeholder per value and never a value in the SQL text', () => {
+    const evil = "x'); DROP TABLE visitors; --";
+    const { sql, values } = compile({
+      tagsAny: [evil, 'VIP '],
+      countries: ['fr', 'BE', 'FR'],
+      locales: ['fr-ca'],
+      interestsAny: ['Gastronomy'],
+      hasConsent: { channel: 'EMAIL' as never, purpose: 'MARKETING' as never },
+      stayOverlaps: { from: new Date('2026-07-01T00:00:00Z'), to: '2026-08-01T00:00:00Z' },
+    });
+    expect(sql).not.toContain('DROP');
+    expect(sql).not.toMatch(/'(FR|BE|vip|fr-CA|EMAIL|MARKETING|2026[^']*)'/);
+    expect(values).toEqual(
+      expect.arrayContaining([
+        [evil.toLowerCase(), 'vip'].sort(),
+        ['BE', 'FR'],
+        ['fr-CA'],
+        ['fr-CA-%'],
+        [IDS.get('gastronomy')],
+        0.2,
+        'EMAIL',
+        'MARKETING',
+        '2026-07-01T00:00:00.000Z',
+        '2026-08-01T00:00:00.000Z',
+      ]),
+    );
+    // The text depends only on the shape: other values, same SQL.
+    const other = compile({
+      tagsAny: ['a'],
+      countries: ['DE'],
+      locales: ['en'],
+      interestsAny: ['heritage'],
+      hasConsent: { channel: 'TWITTER_DM' as never, purpose: 'PROFILING' as never },
+      stayOverlaps: { from: '2025-01-01T00:00:00Z', to: '2025-02-01T00:00:00Z' },
+    });
+    expect(other.sql).toBe(sql);
+  });
+
+  it('compiles each criterion over alias v with the shared SQL definitions', () => {
+    expect(compile({ interestsAny: ['gastronomy', 'heritage'] }).sql).toBe(
+      'EXISTS (SELECT 1 FROM visitor_interests vi WHERE vi.visitor_id = v.id AND vi.interest_id = ANY($1::uuid[]) AND vi.score >= $2::float8)',
+    );
+    const all = compile({ interestsAll: ['gastronomy', 'heritage'], minInterestScore: 0.5 });
+    expect(all.sql.match(/EXISTS/g)).toHaveLength(2);
+    expect(all.values).toEqual([IDS.get('gastronomy'), 0.5, IDS.get('heritage')]);
+    expect(compile({ phases: ['DURING' as never, 'BEFORE' as never] })).toEqual({
+      sql: 'visitor_phase(v.id, $1::timestamptz, $2::integer) = ANY($3::text[])',
+      values: [PHASE.now, 90, ['BEFORE', 'DURING']],
+      filter: { phases: ['BEFORE', 'DURING'] },
+    });
+    expect(compile({ stayOverlaps: {} }).sql).toContain("s_ov.status <> 'CANCELLED'");
+    expect(compile({ countries: ['FR'] }).sql).toBe('v.country_code = ANY($1::text[])');
+    expect(compile({ tagsAny: ['vip'] }).sql).toBe('v.tags && $1::text[]');
+    expect(compile({ locales: ['fr'] })).toMatchObject({
+      sql: '(v.locale = ANY($1::text[]) OR v.locale LIKE ANY($2::text[]))',
+      values: [['fr'], ['fr-%']],
+    });
+    expect(compile({ hasConsent: { purpose: 'PROFILING' as never } })).toMatchObject({
+      sql: 'visitor_consent(v.id, $1::text, $2::text)',
+      values: [null, 'PROFILING'],
+    });
+  });
+
+  it('treats every visitor as NONE / 0 until there are ambassador scores', () => {
+    expect(compile({ ambassadorTiers: ['NONE' as never] }).sql).toBe(
+      "coalesce(NULL::text, 'NONE') = ANY($1::text[])",
+    );
+    expect(compile({ minAmbassadorScore: 10 }).sql).toBe('coalesce(NULL::float8, 0) >= $1::float8');
+  });
+
+  it('combines with and / or / not; a not never lets a NULL through', () => {
+    const { sql } = compile({
+      countries: ['FR'],
+      and: [{ tagsAny: ['a'] }, { tagsAny: ['b'] }],
+      or: [{ locales: ['fr'] }, { interestsAny: ['heritage'] }],
+      not: { countries: ['DE'] },
+    });
+    expect(sql).toBe(
+      '(v.country_code = ANY($1::text[]) AND v.tags && $2::text[] AND v.tags && $3::text[]' +
+        ' AND ((v.locale = ANY($4::text[]) OR v.locale LIKE ANY($5::text[])) OR EXISTS (SELECT 1 FROM visitor_interests vi WHERE vi.visitor_id = v.id AND vi.interest_id = ANY($6::uuid[]) AND vi.score >= $7::float8))' +
+        ' AND ((v.country_code = ANY($8::text[])) IS NOT TRUE))',
+    );
+    // A condition that is never NULL is negated plainly (an anti-join for the planner).
+    expect(compile({ not: { tagsAny: ['a'] } }).sql).toBe('NOT (v.tags && $1::text[])');
+    expect(compile({ not: {} }).sql).toBe('NOT (TRUE)');
+    expect(compile({ or: [{}, { tagsAny: ['a'] }] }).sql).toBe('(TRUE OR v.tags && $1::text[])');
+  });
+
+  it('inherits minInterestScore into nested filters that do not set their own', () => {
+    const { values } = compile({
+      minInterestScore: 0.1,
+      or: [
+        { interestsAny: ['gastronomy'] },
+        { interestsAny: ['heritage'], minInterestScore: 0.5 },
+        { not: { interestsAny: ['heritage'] } },
+      ],
+    });
+    expect(values).toEqual([
+      [IDS.get('gastronomy')],
+      0.1,
+      [IDS.get('heritage')],
+      0.5,
+      [IDS.get('heritage')],
+    ]);
+  });
+
+  it(`accepts ${MAX_FILTER_DEPTH} levels and refuses more`, () => {
+    expect(compile(nested(MAX_FILTER_DEPTH)).sql).toContain('NOT (');
+    expect(refusal(nested(MAX_FILTER_DEPTH + 1)).message).toMatch(/more than 8 levels/);
+    expect(refusal(nested(5000)).message).toMatch(/more than 8 levels/);
+    expect(refusal({ and: [{}, { or: [{}, nested(7)] }] }).message).toMatch(/levels/);
+  });
+
+  it(`accepts ${MAX_FILTER_CONDITIONS} conditions and refuses more`, () => {
+    // 100 nested filters with one criterion each: 200 conditions.
+    const ok = { or: Array.from({ length: 100 }, () => ({ tagsAny: ['a'] })) };
+    expect(compile(ok).sql.match(/&&/g)).toHaveLength(100);
+    const tooMany = { ...ok, countries: ['FR'] };
+    expect(refusal(tooMany).message).toMatch(/more than 200 conditions/);
+    // Counting stops at the excess: a huge input is refused without walking all of it.
+    const huge = { and: Array.from({ length: 100_000 }, () => ({})) };
+    expect(refusal(huge).message).toMatch(/200 conditions/);
+  });
+
+  it('names every unknown interest, country and locale, and every bad value, at once', () => {
+    const error = refusal({
+      interestsAny: ['knitting', 'gastronomy'],
+      countries: ['FR', 'XX', 'eu'],
+      and: [{ locales: ['not a locale', 'fr'], interestsAll: ['Cooking'] }],
+    });
+    expect(error.message).toContain('unknown interests: cooking, knitting');
+    expect(error.message).toContain('filter.countries: unknown country codes: XX, EU');
+    expect(error.message).toContain('filter.and[0].locales: unknown locales');
+    expect(error.message).toContain('not a locale');
+    expect(error.details).toMatchObject({
+      argument: 'filter',
+      unknown: {
+        interests: ['cooking', 'knitting'],
+        countries: ['EU', 'XX'],
+        locales: ['not a locale'],
+      },
+    });
+  });
+
+  it.each([
+    [{ minInterestScore: 1.5 }, /minInterestScore: must be a number from 0 to 1/],
+    [{ minInterestScore: -0.1 }, /minInterestScore/],
+    [{ minInterestScore: Number.NaN }, /minInterestScore/],
+    [{ minAmbassadorScore: 101 }, /minAmbassadorScore: must be a number from 0 to 100/],
+    [{ interactedSince: new Date() }, /interactedSince: .*arrives with social ingestion/],
+    [
+      { stayOverlaps: { from: '2026-08-01T00:00:00Z', to: '2026-07-01T00:00:00Z' } },
+      /`from` must be before `to`/,
+    ],
+    [{ stayOverlaps: { from: 'tomorrow' } }, /stayOverlaps.from: must be an ISO-8601 instant/],
+    [{ phases: ['LATER'] }, /phases: unknown values: LATER/],
+    [{ ambassadorTiers: ['LEGEND'] }, /ambassadorTiers: unknown values: LEGEND/],
+    [{ hasConsent: { purpose: 'SPAM' } }, /hasConsent.purpose: unknown purpose: SPAM/],
+    [{ hasConsent: { channel: 'FAX', purpose: 'MARKETING' } }, /unknown channel: FAX/],
+    [{ countries: 'FR' }, /countries: must be a list of strings/],
+    [{ segment: 'x' }, /filter.segment: unknown field/],
+    [{ or: [null] }, /filter.or\[0\]: a filter must be an object/],
+  ])('refuses %j', (filter, message) => {
+    expect(refusal(filter).message).toMatch(message);
+  });
+
+  it('normalises values: what a saved segment stores, valid again as it is', () => {
+    const { filter } = compile({
+      countries: ['be', ' FR', 'fr'],
+      locales: ['FR-ca'],
+      tagsAny: [' VIP', ' '],
+      interestsAll: ['Heritage', 'gastronomy'],
+      stayOverlaps: { from: new Date('2026-07-01T00:00:00Z'), to: null },
+      hasConsent: { purpose: 'PROFILING' as never },
+      or: [{ countries: [] }],
+    });
+    expect(filter).toEqual({
+      countries: ['BE', 'FR'],
+      locales: ['fr-CA'],
+      tagsAny: ['vip'],
+      interestsAll: ['gastronomy', 'heritage'],
+      stayOverlaps: { from: '2026-07-01T00:00:00.000Z', to: null },
+      hasConsent: { channel: null, purpose: 'PROFILING' },
+      or: [{}],
+    });
+    expect(compile(JSON.parse(JSON.stringify(filter))).filter).toEqual(filter);
+  });
+
+  it('gives reordered equivalents the same key, and different filters different keys', () => {
+    const a = checkFilter({
+      or: [{ countries: ['FR', 'DE'] }, { tagsAny: ['vip'] }],
+      locales: ['fr'],
+    });
+    const b = checkFilter({
+      locales: ['fr'],
+      or: [{ tagsAny: ['vip'] }, { countries: ['de', 'FR'] }],
+    });
+    expect(filterKey(a.filter)).toBe(filterKey(b.filter));
+    expect(filterKey(checkFilter({ countries: ['FR'] }).filter)).not.toBe(
+      filterKey(checkFilter({ not: { countries: ['FR'] } }).filter),
+    );
+  });
+
+  it('reuses the placeholder of a scalar given twice, never of a list', () => {
+    const p = new SqlParams(['d']);
+    expect([p.add(0.2), p.add(0.2), p.add('d'), p.add(['a']), p.add(['a']), p.add(null)]).toEqual([
+      '$2',
+      '$2',
+      '$1',
+      '$3',
+      '$4',
+      '$5',
+    ]);
+    expect(new SqlParams(p.values).add(0.2)).toBe('$2');
+  });
+});
