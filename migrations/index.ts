@@ -2,10 +2,14 @@
 import * as m0 from './1795669885860-Init.js';
 import * as m1 from './1795671607713-CrmCore.js';
 import * as m2 from './1795673859310-Segments.js';
+import * as m3 from './1795674724667-SegmentsPerformance.js';
+import * as m4 from './1795674759800-Social.js';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const migrations: Function[] = [
   ...Object.values(m0),
   ...Object.values(m1),
   ...Object.values(m2),
+  ...Object.values(m3),
+  ...Object.values(m4),
 ];

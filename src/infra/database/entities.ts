@@ -8,6 +8,9 @@ import { PlaceInterestEntity } from '../../modules/interests/place-interest.enti
 import { InterestEvidenceEntity } from '../../modules/interests/interest-evidence.entity.js';
 import { VisitorInterestEntity } from '../../modules/interests/visitor-interest.entity.js';
 import { SegmentEntity } from '../../modules/segments/segment.entity.js';
+import { IdentityMetricsEntity } from '../../modules/social/identity-metrics.entity.js';
+import { IngestionStateEntity } from '../../modules/social/ingestion-state.entity.js';
+import { InteractionEntity } from '../../modules/social/interaction.entity.js';
 import { StayEntity } from '../../modules/stays/stay.entity.js';
 import { ConsentEntity } from '../../modules/visitors/consent.entity.js';
 import { SocialIdentityEntity } from '../../modules/visitors/social-identity.entity.js';
@@ -32,5 +35,8 @@ export const entities = [
   StayEntity,
   InterestEvidenceEntity,
   VisitorInterestEntity,
+  InteractionEntity,
+  IdentityMetricsEntity,
+  IngestionStateEntity,
   SegmentEntity,
 ];

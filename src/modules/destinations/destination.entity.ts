@@ -47,6 +47,10 @@ export class DestinationEntity {
   @Column('integer', { default: 90 })
   afterStayDays: number;
 
+  /** Words that keep a post off the showroom wall (matched on normalised text). */
+  @Column('text', { array: true, default: () => "'{}'" })
+  wallBlocklist: string[];
+
   /** Salt of the suppression list's address hashes; never leaves the database. */
   @Column('text')
   secretSalt: string;

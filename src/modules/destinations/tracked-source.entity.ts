@@ -50,6 +50,14 @@ export class TrackedSourceEntity extends TenantScopedEntity {
   @Column('text', { nullable: true })
   cursor: string | null;
 
+  /** Set after a 429: the source is not polled before this instant. */
+  @Column('timestamptz', { nullable: true })
+  pausedUntil: Date | null;
+
+  /** Why the last poll of this source failed, if it did. */
+  @Column('text', { nullable: true })
+  lastError: string | null;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 
