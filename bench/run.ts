@@ -6,10 +6,12 @@
 import 'reflect-metadata';
 import { benchAuth } from './auth.bench.js';
 import { benchImport } from './import.bench.js';
+import { benchIngest } from './ingest.bench.js';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   auth: benchAuth,
   import: benchImport,
+  ingest: benchIngest,
 };
 
 async function main() {

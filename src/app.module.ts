@@ -13,6 +13,7 @@ import { AccessModule } from './modules/access/access.module.js';
 import { DestinationsModule } from './modules/destinations/destinations.module.js';
 import { InterestsModule } from './modules/interests/interests.module.js';
 import { SegmentsModule } from './modules/segments/segments.module.js';
+import { SocialModule } from './modules/social/social.module.js';
 import { StaysModule } from './modules/stays/stays.module.js';
 import { VisitorImportModule } from './modules/visitors/visitor-import.module.js';
 import { VisitorsModule } from './modules/visitors/visitors.module.js';
@@ -46,6 +47,7 @@ export class AppModule {
         SegmentsModule,
         VisitorImportModule,
         StaysModule,
+        SocialModule,
         ...extra,
       ],
       providers: [{ provide: APP_CONFIG, useValue: config }, Clock],

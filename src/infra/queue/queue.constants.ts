@@ -3,6 +3,8 @@ export enum QueueName {
   MAINTENANCE = 'maintenance',
   /** Interest scores: the nightly decay refresh, one job per destination. */
   INTERESTS = 'interests',
+  /** X polling: the SOCIAL_POLL_INTERVAL fan-out and one poll job per destination. */
+  SOCIAL = 'social',
 }
 
 export const ALL_QUEUES = Object.values(QueueName);

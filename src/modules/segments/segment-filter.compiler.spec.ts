@@ -205,7 +205,7 @@ describe('segment filter compiler', () => {
     [{ minInterestScore: -0.1 }, /minInterestScore/],
     [{ minInterestScore: Number.NaN }, /minInterestScore/],
     [{ minAmbassadorScore: 101 }, /minAmbassadorScore: must be a number from 0 to 100/],
-    [{ interactedSince: new Date() }, /interactedSince: .*arrives with social ingestion/],
+    [{ interactedSince: 'last week' }, /interactedSince: must be an ISO-8601 instant/],
     [
       { stayOverlaps: { from: '2026-08-01T00:00:00Z', to: '2026-07-01T00:00:00Z' } },
       /`from` must be before `to`/,
@@ -220,6 +220,15 @@ describe('segment filter compiler', () => {
     [{ or: [null] }, /filter.or\[0\]: a filter must be an object/],
   ])('refuses %j', (filter, message) => {
     expect(refusal(filter).message).toMatch(message);
+  });
+
+  it('interactedSince: an interaction of the visitor at or after the instant', () => {
+    const { sql, values, filter } = compile({ interactedSince: new Date('2026-07-01T00:00:00Z') });
+    expect(filter).toEqual({ interactedSince: '2026-07-01T00:00:00.000Z' });
+    expect(sql).toMatch(
+      /EXISTS \(SELECT 1 FROM interactions i WHERE i\.visitor_id = v\.id AND i\.occurred_at >= \$1::timestamptz\)/,
+    );
+    expect(values).toEqual(['2026-07-01T00:00:00.000Z']);
   });
 
   it('normalises values: what a saved segment stores, valid again as it is', () => {

@@ -30,7 +30,8 @@
  * - `hasConsent`: the visitor's current (newest) consent record for (channel, purpose) is
  *   granted, as `visitor_consent()` decides; no channel means the channel-less record (the way
  *   PROFILING is recorded).
- * - `interactedSince`: refused until social ingestion adds interactions.
+ * - `interactedSince`: the visitor has an interaction (any kind, any provider) at or after the
+ *   instant.
  * - `and`: every sub-filter; `or`: at least one; `not`: the visitors the sub-filter does not
  *   select (a visitor with no country is "not in FR": NULLs never leak through a `not`).
  * - An empty list is the same as an absent field; an empty filter selects everyone.
@@ -93,6 +94,7 @@ export interface NormalizedFilter {
   ambassadorTiers?: AmbassadorTier[];
   minAmbassadorScore?: number;
   hasConsent?: { channel: Channel | null; purpose: ConsentPurpose };
+  interactedSince?: string;
   and?: NormalizedFilter[];
   or?: NormalizedFilter[];
   not?: NormalizedFilter;
@@ -337,10 +339,8 @@ function checkNode(
   }
 
   if (isPresent(node.interactedSince)) {
-    problem(
-      'interactedSince',
-      'filtering on interactions arrives with social ingestion: there are no interactions yet',
-    );
+    const since = instant('interactedSince', node.interactedSince);
+    if (since) out.interactedSince = since;
   }
 
   for (const field of ['and', 'or'] as const) {
@@ -463,6 +463,11 @@ export const SEGMENT_SQL = {
     sure(`${AMBASSADOR_SQL.score('v')} >= ${p.add(min)}::float8`),
   hasConsent: (p: SqlParams, channel: Channel | null, purpose: ConsentPurpose) =>
     sure(`visitor_consent(v.id, ${p.add(channel)}::text, ${p.add(purpose)}::text)`),
+  interactedSince: (p: SqlParams, since: string) =>
+    sure(
+      `EXISTS (SELECT 1 FROM interactions i WHERE i.visitor_id = v.id` +
+        ` AND i.occurred_at >= ${p.add(since)}::timestamptz)`,
+    ),
 };
 
 export interface CompileContext {
@@ -517,6 +522,7 @@ function compileNode(
   if (node.hasConsent) {
     parts.push(SEGMENT_SQL.hasConsent(p, node.hasConsent.channel, node.hasConsent.purpose));
   }
+  if (node.interactedSince) parts.push(SEGMENT_SQL.interactedSince(p, node.interactedSince));
   for (const child of node.and ?? []) parts.push(compileNode(child, context, p, minScore));
   if (node.or) {
     const branches = node.or.map((child) => compileNode(child, context, p, minScore));

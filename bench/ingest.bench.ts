@@ -1,0 +1,220 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import type { AuthContext } from '../src/modules/access/auth-context.js';
+import { Role } from '../src/modules/access/user.entity.js';
+import { DestinationsService } from '../src/modules/destinations/destinations.service.js';
+import { InterestsService } from '../src/modules/interests/interests.service.js';
+import { InteractionKind } from '../src/modules/social/interaction.entity.js';
+import { SocialIngestService } from '../src/modules/social/social-ingest.service.js';
+import type { NormalizedPost } from '../src/modules/social/social.types.js';
+import { SocialProvider } from '../src/modules/visitors/social-identity.entity.js';
+import { benchRuntime, report } from './harness.js';
+
+const N = Number(process.env.BENCH_N ?? 20_000);
+const PAGE = 100;
+const AUTHORS = 2_000;
+const TEXTS = [
+  'Journée magnifique à la #Plage de Saint-Malo, merci @escale_rennes !',
+  'Best galette saucisse ever at the market, the chef is amazing #foodie',
+  'Superbe exposition au musée des beaux-arts @mba_rennes',
+  'Concert génial ce soir #festival #musique',
+  'Rainy day, closed museum, terrible queue',
+  'Balade à vélo le long du canal, trop agréable #velo',
+  'Lovely sunset on the beach, highly recommend',
+  'Dégustation de cidre et crêpes, un vrai bonheur',
+];
+const KINDS = [
+  InteractionKind.POST,
+  InteractionKind.POST,
+  InteractionKind.POST,
+  InteractionKind.REPLY,
+  InteractionKind.RETWEET,
+  InteractionKind.QUOTE,
+];
+
+/** Synthetic X posts as the X client hands them to the pipeline (no real tweet). */
+function posts(prefix: string): NormalizedPost[] {
+  const t0 = Date.UTC(2026, 9, 1);
+  return Array.from({ length: N }, (_, i) => {
+    const kind = KINDS[i % KINDS.length];
+    const author = i % AUTHORS;
+    const original = i > 10 && kind !== InteractionKind.POST ? `${prefix}${i - 7}` : undefined;
+    return {
+      provider: SocialProvider.TWITTER,
+      externalId: `${prefix}${i}`,
+      kind: original ? kind : InteractionKind.POST,
+      authorExternalId: `${prefix}u${author}`,
+      authorHandle: `${prefix}_${author.toString(36)}`.slice(0, 15),
+      authorFollowersCount: 100 + author + Math.floor(i / AUTHORS),
+      authorFollowingCount: 50 + (author % 40),
+      authorPostCount: 1000 + i,
+      text: TEXTS[i % TEXTS.length],
+      lang: i % 2 ? 'fr' : 'en',
+      occurredAt: new Date(t0 + i * 1000),
+      inReplyToExternalId: original && kind === InteractionKind.REPLY ? original : undefined,
+      referencedExternalId: original,
+      metrics: { likes: i % 17, shares: i % 5, replies: i % 3, quotes: i % 2, impressions: i * 3 },
+    };
+  });
+}
+
+/**
+ * `ingest`: pages of 100 synthetic posts through the whole pipeline (identities with metrics
+ * history, prospects, interactions, hashtags/mentions/places, sentiment, interest evidence and
+ * scores), one page after the other as a poll does — against a bare batched INSERT of the same
+ * identities and interactions, page by page, with pg (nothing derived, nothing linked).
+ */
+export async function benchIngest(): Promise<void> {
+  const { runtime, url, drop } = await benchRuntime();
+  try {
+    const destinations = runtime.app.get(DestinationsService);
+    const interests = runtime.app.get(InterestsService);
+    const ingest = runtime.app.get(SocialIngestService);
+    const create = async (name: string) => {
+      const { destination } = await destinations.createDestination({
+        name,
+        adminEmail: `${name.toLowerCase()}@example.org`,
+        adminPassword: 'bench password 1',
+      });
+      const auth: AuthContext = {
+        destinationId: destination.id,
+        principal: { kind: 'user', userId: randomUUID(), role: Role.ADMIN },
+      };
+      for (const slug of ['gastronomy', 'heritage', 'beaches-water', 'music-festivals']) {
+        await interests.upsert(auth, { slug });
+      }
+      return destination.id;
+    };
+    const ours = await create('Ours');
+    const base = await create('Baseline');
+    const data = posts('o');
+
+    // A live database has planner statistics (autovacuum); a scratch one has none, and the
+    // interest evidence INSERT then plans a nested loop over every visitor of the destination.
+    // So: a warm-up of 10 pages (not timed), ANALYZE, then the timed run.
+    const { DataSource } = await import('typeorm');
+    const warmup = posts('w').slice(0, 10 * PAGE);
+    for (let i = 0; i < warmup.length; i += PAGE)
+      await ingest.ingest(ours, warmup.slice(i, i + PAGE));
+    await runtime.app.get(DataSource).query('ANALYZE');
+    let started = process.hrtime.bigint();
+    let created = 0;
+    for (let i = 0; i < N; i += PAGE) {
+      created += (await ingest.ingest(ours, data.slice(i, i + PAGE))).created;
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (created !== N) throw new Error(`ingest created ${created} of ${N}`);
+    started = process.hrtime.bigint();
+    let updated = 0;
+    for (let i = 0; i < N; i += PAGE) {
+      updated += (await ingest.ingest(ours, data.slice(i, i + PAGE))).updated;
+    }
+    const rereadSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (updated !== N) throw new Error(`re-read updated ${updated} of ${N}`);
+
+    // Four destinations polled at the same time (pages of one destination stay sequential).
+    const tenants = await Promise.all(['T1', 'T2', 'T3', 'T4'].map((n) => create(n)));
+    for (const [k, id] of tenants.entries()) {
+      const w = posts(`w${k}`).slice(0, 10 * PAGE);
+      for (let i = 0; i < w.length; i += PAGE) await ingest.ingest(id, w.slice(i, i + PAGE));
+    }
+    await runtime.app.get(DataSource).query('ANALYZE');
+    started = process.hrtime.bigint();
+    await Promise.all(
+      tenants.map(async (id, k) => {
+        const mine = posts(`c${k}`).slice(0, N / tenants.length);
+        for (let i = 0; i < mine.length; i += PAGE)
+          await ingest.ingest(id, mine.slice(i, i + PAGE));
+      }),
+    );
+    const concurrentSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+
+    const baselineSeconds = await bareInserts(url, base, posts('b'));
+    report(
+      `ingest, ${N} new posts in pages of ${PAGE}: ${seconds.toFixed(1)} s`,
+      N / seconds,
+      N / baselineSeconds,
+      'interactions/s',
+    );
+    report(
+      `re-read of the same pages (metrics refresh): ${rereadSeconds.toFixed(1)} s`,
+      N / rereadSeconds,
+      N / baselineSeconds,
+      'interactions/s',
+    );
+    report(
+      `ingest, ${N} new posts, 4 destinations at once: ${concurrentSeconds.toFixed(1)} s`,
+      N / concurrentSeconds,
+      N / baselineSeconds,
+      'interactions/s',
+    );
+  } finally {
+    await drop();
+  }
+}
+
+async function bareInserts(url: string, destinationId: string, data: NormalizedPost[]) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const started = process.hrtime.bigint();
+    const identityIds = new Map<string, string>();
+    for (let i = 0; i < data.length; i += PAGE) {
+      const page = data.slice(i, i + PAGE);
+      await client.query('BEGIN');
+      const fresh = [
+        ...new Map(
+          page
+            .filter((p) => !identityIds.has(p.authorExternalId))
+            .map((p) => [p.authorExternalId, p]),
+        ).values(),
+      ];
+      if (fresh.length) {
+        const rows: { id: string; external_id: string }[] = (
+          await client.query(
+            `INSERT INTO social_identities (destination_id, provider, external_id, handle, followers_count, following_count, post_count)
+             SELECT $1, 'TWITTER', * FROM unnest($2::text[], $3::text[], $4::int[], $5::int[], $6::int[])
+             RETURNING id, external_id`,
+            [
+              destinationId,
+              fresh.map((p) => p.authorExternalId),
+              fresh.map((p) => p.authorHandle),
+              fresh.map((p) => p.authorFollowersCount),
+              fresh.map((p) => p.authorFollowingCount),
+              fresh.map((p) => p.authorPostCount),
+            ],
+          )
+        ).rows;
+        for (const r of rows) identityIds.set(r.external_id, r.id);
+      }
+      await client.query(
+        `INSERT INTO interactions (destination_id, provider, external_id, kind, author_identity_id, text, lang, occurred_at,
+                                   likes, shares, replies, quotes, impressions, in_reply_to_external_id, referenced_external_id)
+         SELECT $1, 'TWITTER', x.e, x.k::interaction_kind, x.a, x.t, x.l, x.o, x.li, x.sh, x.re, x.qu, x.im, x.ir, x.rf
+           FROM unnest($2::text[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::timestamptz[], $8::int[],
+                       $9::int[], $10::int[], $11::int[], $12::int[], $13::text[], $14::text[])
+                AS x(e, k, a, t, l, o, li, sh, re, qu, im, ir, rf)`,
+        [
+          destinationId,
+          page.map((p) => p.externalId),
+          page.map((p) => p.kind),
+          page.map((p) => identityIds.get(p.authorExternalId)),
+          page.map((p) => p.text),
+          page.map((p) => p.lang),
+          page.map((p) => p.occurredAt.toISOString()),
+          page.map((p) => p.metrics?.likes),
+          page.map((p) => p.metrics?.shares),
+          page.map((p) => p.metrics?.replies),
+          page.map((p) => p.metrics?.quotes),
+          page.map((p) => p.metrics?.impressions),
+          page.map((p) => p.inReplyToExternalId ?? null),
+          page.map((p) => p.referencedExternalId ?? null),
+        ],
+      );
+      await client.query('COMMIT');
+    }
+    return Number(process.hrtime.bigint() - started) / 1e9;
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,548 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, In, type EntityManager } from 'typeorm';
+import { Clock } from '../../common/clock/clock.js';
+import { normalizeHandle } from '../../common/validation.js';
+import { InterestInferenceService } from '../interests/interest-inference.service.js';
+import type { EvidenceItem } from '../interests/interest-scores.service.js';
+import { InterestsService } from '../interests/interests.service.js';
+import {
+  extractHashtags,
+  extractMentions,
+  normalizeText,
+  PhraseMatcher,
+} from '../interests/text-normalizer.js';
+import { SocialProvider } from '../visitors/social-identity.entity.js';
+import { InteractionEntity, InteractionKind, WallStatus } from './interaction.entity.js';
+import { sentimentOf } from './sentiment.js';
+import { SocialEvents, type InteractionsIngestedEvent } from './social.events.js';
+import { InteractionPubSub } from './interaction-pubsub.js';
+import type { IngestReport } from './social.models.js';
+import type { IngestOptions, NormalizedPost } from './social.types.js';
+
+export const PROSPECT_TAG = 'prospect';
+
+interface ExistingIdentity {
+  id: string;
+  provider: SocialProvider;
+  external_id: string | null;
+  handle: string | null;
+  visitor_id: string | null;
+  followers_count: number | null;
+  following_count: number | null;
+  post_count: number | null;
+}
+
+interface Author {
+  provider: SocialProvider;
+  externalId: string;
+  handle: string | null;
+  followers: number | null;
+  following: number | null;
+  posts: number | null;
+  identityId?: string;
+  visitorId?: string | null;
+  /** The identity had a visitor before this page (a known person, not a new prospect). */
+  known?: boolean;
+}
+
+interface PreparedRow {
+  provider: SocialProvider;
+  external_id: string;
+  kind: InteractionKind;
+  text: string | null;
+  lang: string | null;
+  url: string | null;
+  occurred_at: string;
+  author_identity_id?: string;
+  visitor_id?: string | null;
+  likes: number;
+  shares: number;
+  replies: number;
+  quotes: number;
+  impressions: number | null;
+  hashtags: string[];
+  mentions: string[];
+  place_ids: string[];
+  place_handles: string[];
+  sentiment: number | null;
+  in_reply_to_external_id: string | null;
+  referenced_external_id: string | null;
+  possibly_sensitive: boolean;
+  wall_status: WallStatus | null;
+  hasMetrics: boolean;
+  authorKey: string;
+  occurredAt: Date;
+}
+
+type Written = {
+  id: string;
+  provider: SocialProvider;
+  external_id: string;
+  inserted: boolean;
+  visitor_id: string | null;
+};
+
+const WALL_KINDS = new Set([InteractionKind.POST, InteractionKind.QUOTE, InteractionKind.MENTION]);
+const AMPLIFYING = new Set([InteractionKind.RETWEET, InteractionKind.QUOTE, InteractionKind.REPLY]);
+
+const count = (n: number | undefined | null) =>
+  n === undefined || n === null || !Number.isFinite(n) ? null : Math.max(0, Math.trunc(n));
+
+/**
+ * One batched pipeline for a page of posts (see DESIGN "A post becomes knowledge"): identities,
+ * their metrics history, visitors (prospects for unknown authors), interactions, interest
+ * evidence — in one transaction and a fixed number of statements whatever the page size. Then,
+ * after commit, `interactionIngested` and the `social.interactions.ingested` event.
+ *
+ * Ingests of one destination are serialised by a transaction-scoped advisory lock, so that two
+ * pages (a poll and `ingestInteractions`) never race on the same new author.
+ */
+@Injectable()
+export class SocialIngestService {
+  private readonly logger = new Logger(SocialIngestService.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly inference: InterestInferenceService,
+    private readonly interests: InterestsService,
+    private readonly events: EventEmitter2,
+    private readonly pubsub: InteractionPubSub,
+    private readonly clock: Clock,
+  ) {}
+
+  async ingest(
+    destinationId: string,
+    items: NormalizedPost[],
+    options: IngestOptions = { source: 'x' },
+  ): Promise<IngestReport> {
+    const report: IngestReport = {
+      received: items.length,
+      created: 0,
+      updated: 0,
+      linkedToVisitors: 0,
+      rejected: [],
+    };
+    if (!items.length) return report;
+    // The same post twice in a page: the last reading wins.
+    const unique = new Map<string, NormalizedPost>();
+    for (const item of items) unique.set(`${item.provider}|${item.externalId}`, item);
+
+    const result = await this.dataSource.transaction((m) =>
+      this.ingestIn(m, destinationId, [...unique.values()], options),
+    );
+    report.created = result.createdIds.length;
+    report.updated = result.updatedIds.length;
+    report.linkedToVisitors = result.linked;
+
+    const event: InteractionsIngestedEvent = {
+      destinationId,
+      source: options.source,
+      createdIds: result.createdIds,
+      updatedIds: result.updatedIds,
+    };
+    await this.events.emitAsync(SocialEvents.INGESTED, event).catch((e: unknown) => {
+      this.logger.error(`listener of ${SocialEvents.INGESTED} failed: ${String(e)}`);
+    });
+    if (result.createdIds.length && this.pubsub.hasSubscribers(destinationId)) {
+      const rows = await this.dataSource.getRepository(InteractionEntity).find({
+        where: { destinationId, id: In(result.createdIds) },
+        order: { occurredAt: 'ASC' },
+      });
+      for (const interaction of rows) this.pubsub.publish({ destinationId, interaction });
+    }
+    return report;
+  }
+
+  private async ingestIn(
+    m: EntityManager,
+    destinationId: string,
+    items: NormalizedPost[],
+    options: IngestOptions,
+  ): Promise<{ createdIds: string[]; updatedIds: string[]; linked: number }> {
+    await m.query(`SELECT pg_advisory_xact_lock(hashtext('social-ingest:' || $1::text))`, [
+      destinationId,
+    ]);
+
+    // 1. The destination's own handles and its places (handles, names).
+    const [context]: {
+      handles: string[];
+      places: { id: string; name: string; handle: string | null }[];
+    }[] = await m.query(
+      `SELECT d.twitter_handles AS handles,
+              coalesce(json_agg(json_build_object('id', p.id, 'name', p.name, 'handle', p.twitter_handle))
+                       FILTER (WHERE p.id IS NOT NULL), '[]') AS places
+         FROM destinations d LEFT JOIN places p ON p.destination_id = d.id
+        WHERE d.id = $1 GROUP BY d.id`,
+      [destinationId],
+    );
+    if (!context) throw new Error(`destination ${destinationId} does not exist`);
+    const ownHandles = new Set(context.handles.map((h) => h.toLowerCase()));
+    const placeByHandle = new Map<string, string>();
+    const placeNames = new PhraseMatcher<string>();
+    for (const p of context.places) {
+      if (p.handle) {
+        placeByHandle.set(p.handle.toLowerCase(), p.id);
+        ownHandles.add(p.handle.toLowerCase());
+      }
+      placeNames.add(p.name, p.id);
+    }
+
+    // 2. Authors and rows, prepared in memory.
+    const authors = new Map<string, Author>();
+    const rows: PreparedRow[] = items.map((item) => {
+      const authorKey = `${item.provider}|${item.authorExternalId}`;
+      const rawHandle = item.authorHandle?.trim().replace(/^@/, '') || null;
+      const handle =
+        rawHandle && item.provider === SocialProvider.TWITTER
+          ? (normalizeHandle(rawHandle) ?? null)
+          : rawHandle;
+      const previous = authors.get(authorKey);
+      authors.set(authorKey, {
+        provider: item.provider,
+        externalId: item.authorExternalId,
+        handle: handle ?? previous?.handle ?? null,
+        followers: count(item.authorFollowersCount) ?? previous?.followers ?? null,
+        following: count(item.authorFollowingCount) ?? previous?.following ?? null,
+        posts: count(item.authorPostCount) ?? previous?.posts ?? null,
+      });
+      const text = item.text ?? null;
+      const hashtags = (item.hashtags ?? (text ? extractHashtags(text) : [])).map((h) =>
+        h.replace(/^#/, ''),
+      );
+      const mentions = (item.mentions ?? (text ? extractMentions(text) : [])).map((h) =>
+        h.replace(/^@/, ''),
+      );
+      const placeIds = new Set<string>();
+      const placeHandles: string[] = [];
+      for (const mention of mentions) {
+        const id = placeByHandle.get(mention.toLowerCase());
+        if (id) {
+          placeIds.add(id);
+          placeHandles.push(mention);
+        }
+      }
+      if (text && context.places.length) {
+        const words = normalizeText(text).split(' ').filter(Boolean);
+        for (const id of placeNames.match(words)) placeIds.add(id);
+        for (const tag of hashtags) for (const id of placeNames.matchHashtag(tag)) placeIds.add(id);
+      }
+      const kind =
+        item.kind === InteractionKind.POST && mentions.some((h) => ownHandles.has(h.toLowerCase()))
+          ? InteractionKind.MENTION
+          : item.kind;
+      const sentiment = sentimentOf(text);
+      const referenced =
+        item.referencedExternalId ??
+        (item.kind === InteractionKind.REPLY ? (item.inReplyToExternalId ?? null) : null);
+      const possiblySensitive = item.possiblySensitive ?? false;
+      return {
+        provider: item.provider,
+        external_id: item.externalId,
+        kind,
+        text,
+        lang: item.lang ?? null,
+        url: item.url ?? null,
+        occurred_at: item.occurredAt.toISOString(),
+        occurredAt: item.occurredAt,
+        likes: count(item.metrics?.likes) ?? 0,
+        shares: count(item.metrics?.shares) ?? 0,
+        replies: count(item.metrics?.replies) ?? 0,
+        quotes: count(item.metrics?.quotes) ?? 0,
+        impressions: count(item.metrics?.impressions),
+        hasMetrics: item.metrics !== undefined && item.metrics !== null,
+        hashtags,
+        mentions,
+        place_ids: [...placeIds],
+        place_handles: placeHandles,
+        sentiment,
+        in_reply_to_external_id: item.inReplyToExternalId ?? null,
+        referenced_external_id: AMPLIFYING.has(item.kind) ? referenced : null,
+        possibly_sensitive: possiblySensitive,
+        // A wall candidate: a new positive POST/QUOTE/MENTION; the wall module moderates it.
+        wall_status:
+          WALL_KINDS.has(kind) && (sentiment ?? 0) > 0
+            ? possiblySensitive
+              ? WallStatus.REJECTED
+              : WallStatus.PENDING
+            : null,
+        authorKey,
+      };
+    });
+
+    // 3. Identities: existing ones by external id, then by handle; one update, one insert.
+    await this.upsertIdentities(m, destinationId, [...authors.values()]);
+
+    // 4. Unknown people become prospects (no PII; the identity carries the public handle).
+    await this.createProspects(m, destinationId, [...authors.values()]);
+
+    let linked = 0;
+    for (const row of rows) {
+      const author = authors.get(row.authorKey) as Author;
+      row.author_identity_id = author.identityId;
+      row.visitor_id = author.visitorId ?? null;
+      if (author.known) linked++;
+    }
+
+    // 5. Interactions: one upsert per kind of update (with metrics → the network's numbers).
+    const written: Written[] = [];
+    const withMetrics = rows.filter((r) => r.hasMetrics);
+    const withoutMetrics = rows.filter((r) => !r.hasMetrics);
+    if (withMetrics.length)
+      written.push(...(await this.upsertRows(m, destinationId, withMetrics, true)));
+    if (withoutMetrics.length)
+      written.push(...(await this.upsertRows(m, destinationId, withoutMetrics, false)));
+
+    // 6. Interest evidence of the new interactions, for their visitor.
+    const byExternal = new Map(rows.map((r) => [`${r.provider}|${r.external_id}`, r]));
+    const sources = written.filter((w) => w.inserted && w.visitor_id);
+    if (sources.length) {
+      const prepared = sources.map(
+        (w) => byExternal.get(`${w.provider}|${w.external_id}`) as PreparedRow,
+      );
+      const inferred = await this.inference.inferMany(
+        destinationId,
+        prepared.map((r) => ({
+          text: r.text,
+          hashtags: r.hashtags,
+          placeHandles: r.place_handles,
+          placeIds: r.place_ids,
+        })),
+        m,
+      );
+      const evidence: EvidenceItem[] = [];
+      inferred.forEach((list, i) => {
+        for (const e of list) {
+          evidence.push({
+            destinationId,
+            visitorId: sources[i].visitor_id as string,
+            interestId: e.interestId,
+            kind: e.kind,
+            weight: e.weight,
+            sourceId: sources[i].id,
+            occurredAt: prepared[i].occurredAt,
+          });
+        }
+      });
+      await this.interests.recordEvidence(evidence, m);
+    }
+
+    const createdIds = written.filter((w) => w.inserted).map((w) => w.id);
+    const updatedIds = written.filter((w) => !w.inserted).map((w) => w.id);
+    await this.events.emitAsync(SocialEvents.INGESTING, {
+      manager: m,
+      destinationId,
+      source: options.source,
+      createdIds,
+      updatedIds,
+    });
+    return { createdIds, updatedIds, linked };
+  }
+
+  private async upsertIdentities(m: EntityManager, destinationId: string, authors: Author[]) {
+    const handled = authors.filter((a) => a.handle);
+    const existing: ExistingIdentity[] = await m.query(
+      `SELECT id, provider, external_id, handle, visitor_id, followers_count, following_count, post_count
+         FROM social_identities
+        WHERE destination_id = $1
+          AND external_id IS NOT NULL
+          AND (provider, external_id) IN (SELECT * FROM unnest($2::social_provider[], $3::text[]))
+        UNION
+       SELECT id, provider, external_id, handle, visitor_id, followers_count, following_count, post_count
+         FROM social_identities
+        WHERE destination_id = $1
+          AND handle IS NOT NULL
+          AND (provider, lower(handle)) IN (SELECT * FROM unnest($4::social_provider[], $5::text[]))`,
+      [
+        destinationId,
+        authors.map((a) => a.provider),
+        authors.map((a) => a.externalId),
+        handled.map((a) => a.provider),
+        handled.map((a) => (a.handle as string).toLowerCase()),
+      ],
+    );
+    const byExternal = new Map<string, ExistingIdentity>();
+    const byHandle = new Map<string, ExistingIdentity>();
+    for (const e of existing) {
+      if (e.external_id) byExternal.set(`${e.provider}|${e.external_id}`, e);
+      if (e.handle) byHandle.set(`${e.provider}|${e.handle.toLowerCase()}`, e);
+    }
+
+    const updates: Array<Record<string, unknown>> = [];
+    const inserts: Author[] = [];
+    const releaseHandles = new Set<string>();
+    const metrics: Array<Record<string, unknown>> = [];
+    const matched = new Map<Author, ExistingIdentity>();
+    for (const a of authors) {
+      let found = byExternal.get(`${a.provider}|${a.externalId}`);
+      const handleKey = a.handle ? `${a.provider}|${a.handle.toLowerCase()}` : undefined;
+      const holder = handleKey ? byHandle.get(handleKey) : undefined;
+      if (!found && holder && (!holder.external_id || holder.external_id === a.externalId)) {
+        found = holder; // linked by handle: the identity learns its external id
+      }
+      if (holder && found !== holder) releaseHandles.add(holder.id); // the handle changed hands
+      if (found) {
+        matched.set(a, found);
+        updates.push({
+          id: found.id,
+          external_id: a.externalId,
+          handle: a.handle,
+          followers_count: a.followers,
+          following_count: a.following,
+          post_count: a.posts,
+        });
+        const changed =
+          (a.followers !== null && a.followers !== found.followers_count) ||
+          (a.following !== null && a.following !== found.following_count) ||
+          (a.posts !== null && a.posts !== found.post_count);
+        if (changed) metrics.push({ author: a });
+        a.identityId = found.id;
+        a.visitorId = found.visitor_id;
+        a.known = !!found.visitor_id;
+      } else {
+        inserts.push(a);
+        if (a.followers !== null || a.following !== null || a.posts !== null)
+          metrics.push({ author: a });
+      }
+    }
+    const now = this.clock.now();
+    if (releaseHandles.size) {
+      await m.query(
+        `UPDATE social_identities SET handle = NULL, updated_at = now() WHERE id = ANY($1::uuid[])`,
+        [[...releaseHandles]],
+      );
+    }
+    if (updates.length) {
+      await m.query(
+        `UPDATE social_identities s
+            SET external_id = x.external_id,
+                handle = coalesce(x.handle, s.handle),
+                followers_count = coalesce(x.followers_count, s.followers_count),
+                following_count = coalesce(x.following_count, s.following_count),
+                post_count = coalesce(x.post_count, s.post_count),
+                last_synced_at = $2, updated_at = now()
+           FROM jsonb_to_recordset($1::jsonb)
+                AS x(id uuid, external_id text, handle text, followers_count int, following_count int, post_count int)
+          WHERE s.id = x.id`,
+        [JSON.stringify(updates), now.toISOString()],
+      );
+    }
+    if (inserts.length) {
+      const created: { id: string; provider: SocialProvider; external_id: string }[] =
+        await m.query(
+          `INSERT INTO social_identities
+                (destination_id, provider, external_id, handle, followers_count, following_count, post_count, last_synced_at)
+         SELECT $1, x.provider::social_provider, x.external_id, x.handle, x.followers_count,
+                x.following_count, x.post_count, $3
+           FROM jsonb_to_recordset($2::jsonb)
+                AS x(provider text, external_id text, handle text, followers_count int, following_count int, post_count int)
+         RETURNING id, provider, external_id`,
+          [
+            destinationId,
+            JSON.stringify(
+              inserts.map((a) => ({
+                provider: a.provider,
+                external_id: a.externalId,
+                handle: a.handle,
+                followers_count: a.followers,
+                following_count: a.following,
+                post_count: a.posts,
+              })),
+            ),
+            now.toISOString(),
+          ],
+        );
+      const ids = new Map(created.map((c) => [`${c.provider}|${c.external_id}`, c.id]));
+      for (const a of inserts) {
+        a.identityId = ids.get(`${a.provider}|${a.externalId}`);
+        a.visitorId = null;
+        a.known = false;
+      }
+    }
+    if (metrics.length) {
+      // History for the derby: a row each time an account's public numbers are seen to change.
+      await m.query(
+        `INSERT INTO identity_metrics (destination_id, identity_id, followers_count, following_count, post_count, recorded_at)
+         SELECT $1, s.id, s.followers_count, s.following_count, s.post_count, $3
+           FROM social_identities s WHERE s.id = ANY($2::uuid[])`,
+        [destinationId, metrics.map((x) => (x.author as Author).identityId), now.toISOString()],
+      );
+    }
+  }
+
+  private async createProspects(m: EntityManager, destinationId: string, authors: Author[]) {
+    const orphans = authors.filter((a) => !a.visitorId);
+    if (!orphans.length) return;
+    const visitors: { id: string }[] = await m.query(
+      `INSERT INTO visitors (destination_id, tags)
+       SELECT $1, ARRAY[$3::text] FROM generate_series(1, $2::int) RETURNING id`,
+      [destinationId, orphans.length, PROSPECT_TAG],
+    );
+    orphans.forEach((a, i) => (a.visitorId = visitors[i].id));
+    await m.query(
+      `UPDATE social_identities s SET visitor_id = x.visitor_id, updated_at = now()
+         FROM unnest($1::uuid[], $2::uuid[]) AS x(identity_id, visitor_id)
+        WHERE s.id = x.identity_id`,
+      [orphans.map((a) => a.identityId), orphans.map((a) => a.visitorId)],
+    );
+  }
+
+  private upsertRows(
+    m: EntityManager,
+    destinationId: string,
+    rows: PreparedRow[],
+    metrics: boolean,
+  ): Promise<Written[]> {
+    const onConflict = metrics
+      ? `likes = EXCLUDED.likes, shares = EXCLUDED.shares, replies = EXCLUDED.replies,
+         quotes = EXCLUDED.quotes, impressions = coalesce(EXCLUDED.impressions, interactions.impressions),
+         updated_at = now()`
+      : `updated_at = now()`;
+    const payload = rows.map((r) => ({
+      provider: r.provider,
+      external_id: r.external_id,
+      kind: r.kind,
+      text: r.text,
+      lang: r.lang,
+      url: r.url,
+      occurred_at: r.occurred_at,
+      author_identity_id: r.author_identity_id,
+      visitor_id: r.visitor_id,
+      likes: r.likes,
+      shares: r.shares,
+      replies: r.replies,
+      quotes: r.quotes,
+      impressions: r.impressions,
+      hashtags: r.hashtags,
+      mentions: r.mentions,
+      place_ids: r.place_ids,
+      sentiment: r.sentiment,
+      in_reply_to_external_id: r.in_reply_to_external_id,
+      referenced_external_id: r.referenced_external_id,
+      possibly_sensitive: r.possibly_sensitive,
+      wall_status: r.wall_status,
+    }));
+    return m.query(
+      `INSERT INTO interactions
+              (destination_id, provider, external_id, kind, text, lang, url, occurred_at,
+               author_identity_id, visitor_id, likes, shares, replies, quotes, impressions,
+               hashtags, mentions, place_ids, sentiment, in_reply_to_external_id,
+               referenced_external_id, possibly_sensitive, wall_status)
+       SELECT $1, x.provider::social_provider, x.external_id, x.kind::interaction_kind, x.text, x.lang,
+              x.url, x.occurred_at, x.author_identity_id, x.visitor_id, x.likes, x.shares, x.replies,
+              x.quotes, x.impressions, x.hashtags, x.mentions, x.place_ids, x.sentiment,
+              x.in_reply_to_external_id, x.referenced_external_id, x.possibly_sensitive,
+              x.wall_status::wall_status
+         FROM jsonb_to_recordset($2::jsonb) AS x(
+              provider text, external_id text, kind text, text text, lang text, url text,
+              occurred_at timestamptz, author_identity_id uuid, visitor_id uuid, likes int,
+              shares int, replies int, quotes int, impressions int, hashtags text[],
+              mentions text[], place_ids uuid[], sentiment float8, in_reply_to_external_id text,
+              referenced_external_id text, possibly_sensitive boolean, wall_status text)
+       ON CONFLICT (destination_id, provider, external_id) DO UPDATE SET ${onConflict}
+       RETURNING id, provider, external_id, (xmax = 0) AS inserted, visitor_id`,
+      [destinationId, JSON.stringify(payload)],
+    );
+  }
+}

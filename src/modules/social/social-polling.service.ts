@@ -1,0 +1,500 @@
+import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import {
+  ApiPartialResponseError,
+  ApiRequestError,
+  ApiResponseError,
+  type ApiV2Includes,
+  type TweetV2,
+  type TweetV2LookupResult,
+  type TweetV2PaginableTimelineResult,
+  type TwitterApi,
+  type UserV2TimelineResult,
+} from 'twitter-api-v2';
+import { In, MoreThan, Repository } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../../infra/config/config.js';
+import { DestinationEntity } from '../destinations/destination.entity.js';
+import { PlaceEntity } from '../destinations/place.entity.js';
+import { TrackedSourceEntity, TrackKind } from '../destinations/tracked-source.entity.js';
+import { SocialProvider } from '../visitors/social-identity.entity.js';
+import { IngestionStateEntity } from './ingestion-state.entity.js';
+import { InteractionEntity, InteractionKind } from './interaction.entity.js';
+import type { IngestOptions, NormalizedPost } from './social.types.js';
+import { createXClient, type XClientHandle } from './x-client.js';
+import { mapXEngagement, mapXTweets, X_TWEET_PARAMS, X_USER_PARAMS } from './x-mapping.js';
+
+/** The ingest pipeline as the poller sees it (SocialIngestService). */
+export interface SocialIngestPort {
+  ingest(destinationId: string, items: NormalizedPost[], options: IngestOptions): Promise<unknown>;
+}
+export const SOCIAL_INGEST = Symbol('SOCIAL_INGEST');
+
+export const NO_TOKEN_ERROR = 'X_BEARER_TOKEN is not set: polling of X is off';
+const WEEK_MS = 7 * 24 * 3600 * 1000;
+
+// ------------------------------------------------------------------------------- the walk ----
+
+/** X told us to wait (429) until resetAt. */
+export class XRateLimited extends Error {
+  constructor(readonly resetAt: Date) {
+    super(`X rate limit reached: paused until ${resetAt.toISOString()}`);
+  }
+}
+/** 401/403: the token is refused; retrying will not help. */
+export class XAuthFailed extends Error {}
+
+export interface RetryOptions {
+  /** Attempts for 5xx / network errors, the first included. */
+  attempts: number;
+  baseDelayMs: number;
+}
+export const DEFAULT_RETRY: RetryOptions = { attempts: 4, baseDelayMs: 250 };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * One X call: 429 → XRateLimited, 401/403 → XAuthFailed, 5xx and network errors (connection
+ * reset, a page cut mid-body) retried with exponential backoff, then rethrown. Other 4xx rethrown.
+ */
+export async function xCall<T>(call: () => Promise<T>, retry: RetryOptions = DEFAULT_RETRY) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof ApiResponseError) {
+        if (error.code === 429 || error.rateLimitError) {
+          const reset = error.rateLimit?.reset;
+          throw new XRateLimited(new Date(reset ? reset * 1000 : Date.now() + 15 * 60_000));
+        }
+        if (error.code === 401 || error.code === 403) {
+          const detail = (error.data as { detail?: string; title?: string } | undefined) ?? {};
+          throw new XAuthFailed(
+            `X API refused the token (${error.code} ${detail.detail ?? detail.title ?? 'Unauthorized'})`,
+          );
+        }
+        if (error.code < 500 || attempt >= retry.attempts) throw error;
+      } else if (
+        !(error instanceof ApiRequestError || error instanceof ApiPartialResponseError) ||
+        attempt >= retry.attempts
+      ) {
+        throw error;
+      }
+      await sleep(retry.baseDelayMs * 2 ** (attempt - 1));
+    }
+  }
+}
+
+export interface WalkResult {
+  /** The cursor to store once every page is committed: newest_id of the first page. */
+  newestId: string | null;
+  pages: number;
+  posts: number;
+  /** Partial errors of 200 answers (deleted referenced posts, protected accounts…). */
+  partialErrors: number;
+  /** The stored since_id was older than the 7 days search/recent sees: walked without it. */
+  cursorDropped: boolean;
+}
+
+/**
+ * Walks every page of search/recent newer than `sinceId`, newest first. `onPage` commits a page
+ * before the next one is asked; the new cursor is returned, not stored: the caller stores it only
+ * after the whole walk, so a crash mid-walk re-reads (upserts make that harmless) and never skips.
+ */
+export async function walkSearch(
+  client: TwitterApi,
+  query: string,
+  sinceId: string | null,
+  onPage: (tweets: TweetV2[], includes: ApiV2Includes | undefined) => Promise<void>,
+  retry: RetryOptions = DEFAULT_RETRY,
+): Promise<WalkResult> {
+  const result: WalkResult = {
+    newestId: sinceId,
+    pages: 0,
+    posts: 0,
+    partialErrors: 0,
+    cursorDropped: false,
+  };
+  let since = sinceId;
+  let nextToken: string | undefined;
+  for (;;) {
+    const params: Record<string, string | number> = { ...X_TWEET_PARAMS, query, max_results: 100 };
+    if (since) params.since_id = since;
+    if (nextToken) params.next_token = nextToken;
+    let page: TweetV2PaginableTimelineResult;
+    try {
+      page = await xCall(
+        () => client.v2.get<TweetV2PaginableTimelineResult>('tweets/search/recent', params),
+        retry,
+      );
+    } catch (error) {
+      // A since_id older than the 7-day window is a 400 on since_id: drop it and start over.
+      if (
+        since &&
+        !nextToken &&
+        error instanceof ApiResponseError &&
+        error.code === 400 &&
+        JSON.stringify(error.data ?? '').includes('since_id')
+      ) {
+        since = null;
+        result.cursorDropped = true;
+        result.newestId = null;
+        continue;
+      }
+      throw error;
+    }
+    const tweets = page.data ?? [];
+    result.partialErrors += page.errors?.length ?? 0;
+    if (result.pages === 0 && page.meta?.newest_id) result.newestId = page.meta.newest_id;
+    result.pages++;
+    if (tweets.length) {
+      await onPage(tweets, page.includes);
+      result.posts += tweets.length;
+    }
+    nextToken = page.meta?.next_token;
+    if (!nextToken || !tweets.length) return result;
+  }
+}
+
+/** The search/recent query of a tracked source. */
+export function sourceQuery(source: Pick<TrackedSourceEntity, 'kind' | 'value'>): string {
+  switch (source.kind) {
+    case TrackKind.HASHTAG:
+      return `#${source.value.replace(/^#/, '')}`;
+    case TrackKind.MENTION:
+      return `@${source.value.replace(/^@/, '')}`;
+    case TrackKind.ACCOUNT:
+      return `from:${source.value.replace(/^@/, '')}`;
+    case TrackKind.QUERY:
+      return source.value;
+  }
+}
+
+/** Reads every user of a paged user list (liking_users / retweeted_by). */
+async function allUsers(client: TwitterApi, path: string, retry: RetryOptions) {
+  const users: NonNullable<UserV2TimelineResult['data']> = [];
+  let token: string | undefined;
+  for (let i = 0; i < 50; i++) {
+    const params: Record<string, string | number> = { ...X_USER_PARAMS, max_results: 100 };
+    if (token) params.pagination_token = token;
+    const page = await xCall(() => client.v2.get<UserV2TimelineResult>(path, params), retry);
+    users.push(...(page.data ?? []));
+    token = page.meta?.next_token;
+    if (!token || !page.data?.length) break;
+  }
+  return users;
+}
+
+// ---------------------------------------------------------------------------- the service ----
+
+export interface PollReport {
+  destinationId: string;
+  sources: number;
+  posts: number;
+  refreshed: number;
+  engagements: number;
+  rateLimitResetAt: Date | null;
+  lastError: string | null;
+}
+
+/**
+ * Polls X for a destination: every active tracked source not paused (destination hashtags and
+ * handles and place handles are tracked automatically), then refreshes the metrics of its posts
+ * younger than 7 days and reads the likes / retweets of its own posts. Runs from the BullMQ job
+ * and from syncSocialNow; runs of one destination in this process are serialised.
+ */
+@Injectable()
+export class SocialPollingService implements OnApplicationShutdown {
+  private readonly logger = new Logger(SocialPollingService.name);
+  private handle?: XClientHandle;
+  private readonly running = new Map<string, Promise<PollReport>>();
+  /** Tests shorten the backoff. */
+  retry: RetryOptions = DEFAULT_RETRY;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectRepository(TrackedSourceEntity)
+    private readonly sources: Repository<TrackedSourceEntity>,
+    @InjectRepository(IngestionStateEntity)
+    private readonly states: Repository<IngestionStateEntity>,
+    @InjectRepository(InteractionEntity)
+    private readonly interactions: Repository<InteractionEntity>,
+    @InjectRepository(DestinationEntity)
+    private readonly destinations: Repository<DestinationEntity>,
+    @InjectRepository(PlaceEntity)
+    private readonly places: Repository<PlaceEntity>,
+    @Optional() @Inject(SOCIAL_INGEST) private readonly pipeline?: SocialIngestPort,
+  ) {}
+
+  get enabled(): boolean {
+    return !!this.config.xBearerToken;
+  }
+
+  get client(): TwitterApi | null {
+    if (!this.config.xBearerToken) return null;
+    this.handle ??= createXClient(this.config.xBearerToken, this.config.xApiBaseUrl);
+    return this.handle.client;
+  }
+
+  onApplicationShutdown(): void {
+    this.handle?.close();
+  }
+
+  async destinationIds(): Promise<string[]> {
+    return (await this.destinations.find({ select: { id: true } })).map((d) => d.id);
+  }
+
+  /** The ingestion status of a destination (ingestionStatus). */
+  async status(destinationId: string) {
+    const [sources, state] = await Promise.all([
+      this.sources.find({ where: { destinationId }, order: { createdAt: 'ASC' } }),
+      this.states.findOneBy({ destinationId }),
+    ]);
+    const reset = state?.rateLimitResetAt;
+    return {
+      sources,
+      lastRunAt: state?.lastRunAt ?? null,
+      lastError: this.enabled ? (state?.lastError ?? null) : NO_TOKEN_ERROR,
+      rateLimitResetAt: reset && reset.getTime() > Date.now() ? reset : null,
+    };
+  }
+
+  /** Polls now; a poll of the same destination already running is joined, not doubled. */
+  poll(destinationId: string): Promise<PollReport> {
+    const running = this.running.get(destinationId);
+    if (running) return running;
+    const run = this.pollOnce(destinationId).finally(() => this.running.delete(destinationId));
+    this.running.set(destinationId, run);
+    return run;
+  }
+
+  private async pollOnce(destinationId: string): Promise<PollReport> {
+    const report: PollReport = {
+      destinationId,
+      sources: 0,
+      posts: 0,
+      refreshed: 0,
+      engagements: 0,
+      rateLimitResetAt: null,
+      lastError: null,
+    };
+    const client = this.client;
+    if (!client) {
+      report.lastError = NO_TOKEN_ERROR;
+      await this.saveState(destinationId, report);
+      return report;
+    }
+    const watched = await this.syncDerivedSources(destinationId);
+    const now = new Date();
+    const active = await this.sources.find({ where: { destinationId, active: true } });
+    let transient: unknown = null;
+    for (const source of active) {
+      if (source.pausedUntil && source.pausedUntil.getTime() > now.getTime()) {
+        report.rateLimitResetAt = later(report.rateLimitResetAt, source.pausedUntil);
+        continue;
+      }
+      report.sources++;
+      try {
+        const walk = await walkSearch(
+          client,
+          sourceQuery(source),
+          source.cursor,
+          async (tweets, includes) => {
+            const items = mapXTweets(tweets, includes, { watchedHandles: watched });
+            await this.ingest(destinationId, items);
+          },
+          this.retry,
+        );
+        report.posts += walk.posts;
+        // Every page is committed: now, and only now, the cursor moves.
+        await this.sources.update(
+          { id: source.id },
+          { cursor: walk.newestId, lastPolledAt: new Date(), pausedUntil: null, lastError: null },
+        );
+      } catch (error) {
+        if (error instanceof XRateLimited) {
+          report.rateLimitResetAt = later(report.rateLimitResetAt, error.resetAt);
+          await this.sources.update(
+            { id: source.id },
+            { pausedUntil: error.resetAt, lastError: error.message },
+          );
+          continue;
+        }
+        const message = describe(error);
+        await this.sources.update({ id: source.id }, { lastError: message });
+        report.lastError = message;
+        if (error instanceof XAuthFailed) break; // the token is app-wide: stop here
+        transient ??= error;
+      }
+    }
+    if (!report.lastError) {
+      try {
+        const refresh = await this.refreshRecent(client, destinationId, watched);
+        report.refreshed = refresh.refreshed;
+        report.engagements = refresh.engagements;
+      } catch (error) {
+        if (error instanceof XRateLimited) {
+          report.rateLimitResetAt = later(report.rateLimitResetAt, error.resetAt);
+        } else {
+          report.lastError = describe(error);
+          if (!(error instanceof XAuthFailed)) transient ??= error;
+        }
+      }
+    }
+    await this.saveState(destinationId, report);
+    // 5xx / network errors that outlived the retries: fail the job so BullMQ retries it later.
+    if (transient) throw transient instanceof Error ? transient : new Error(String(transient));
+    return report;
+  }
+
+  /**
+   * The destination's hashtags (HASHTAG), its handles (MENTION and ACCOUNT) and its places'
+   * handles (MENTION) are tracked sources too; a source untracked by hand stays untracked.
+   * Returns the handles whose mention makes a post a MENTION.
+   */
+  private async syncDerivedSources(destinationId: string): Promise<string[]> {
+    const destination = await this.destinations.findOneByOrFail({ id: destinationId });
+    const places = await this.places.find({
+      where: { destinationId },
+      select: { twitterHandle: true },
+    });
+    const placeHandles = places.map((p) => p.twitterHandle).filter((h): h is string => !!h);
+    const rows: Array<{ kind: TrackKind; value: string }> = [
+      ...destination.trackedHashtags.map((value) => ({ kind: TrackKind.HASHTAG, value })),
+      ...destination.twitterHandles.flatMap((value) => [
+        { kind: TrackKind.MENTION, value },
+        { kind: TrackKind.ACCOUNT, value },
+      ]),
+      ...placeHandles.map((value) => ({ kind: TrackKind.MENTION, value })),
+    ];
+    if (rows.length) {
+      await this.sources
+        .createQueryBuilder()
+        .insert()
+        .values(
+          rows.map((r) => ({
+            destinationId,
+            kind: r.kind,
+            value: r.value.replace(/^[#@]/, ''),
+            normalizedValue: r.value.replace(/^[#@]/, '').toLowerCase(),
+            active: true,
+          })),
+        )
+        .orIgnore()
+        .execute();
+    }
+    return [...destination.twitterHandles, ...placeHandles];
+  }
+
+  /**
+   * Metrics of the destination's posts younger than 7 days (tweets lookup by ids, 100 at a time,
+   * re-ingested: upserts update metrics), and the likes / retweets of its own posts among them.
+   */
+  private async refreshRecent(client: TwitterApi, destinationId: string, watched: string[]) {
+    const rows = await this.interactions.find({
+      select: { externalId: true },
+      where: {
+        destinationId,
+        provider: SocialProvider.TWITTER,
+        kind: In([
+          InteractionKind.POST,
+          InteractionKind.REPLY,
+          InteractionKind.QUOTE,
+          InteractionKind.MENTION,
+        ]),
+        occurredAt: MoreThan(new Date(Date.now() - WEEK_MS)),
+      },
+      order: { occurredAt: 'DESC' },
+      take: 2000,
+    });
+    const since = Date.now() - WEEK_MS;
+    const ids = rows.map((r) => r.externalId).filter((id) => /^\d+$/.test(id));
+    const own = new Set(
+      (await this.destinations.findOneByOrFail({ id: destinationId })).twitterHandles.map((h) =>
+        h.toLowerCase(),
+      ),
+    );
+    let refreshed = 0;
+    let engagements = 0;
+    for (let i = 0; i < ids.length; i += 100) {
+      const chunk = ids.slice(i, i + 100);
+      const page = await xCall(
+        () =>
+          client.v2.get<TweetV2LookupResult>('tweets', { ...X_TWEET_PARAMS, ids: chunk.join(',') }),
+        this.retry,
+      );
+      const recent = (page.data ?? []).filter(
+        (t) => !t.created_at || new Date(t.created_at).getTime() >= since,
+      );
+      if (!recent.length) continue;
+      const items = mapXTweets(recent, page.includes, { watchedHandles: watched });
+      await this.ingest(destinationId, items);
+      refreshed += items.length;
+      for (const item of items) {
+        if (!item.authorHandle || !own.has(item.authorHandle.toLowerCase())) continue;
+        if (item.kind === InteractionKind.RETWEET) continue;
+        const seenAt = new Date();
+        const likers = await allUsers(client, `tweets/${item.externalId}/liking_users`, this.retry);
+        const retweeters = await allUsers(
+          client,
+          `tweets/${item.externalId}/retweeted_by`,
+          this.retry,
+        );
+        // A retweet already read as a post (search) is not counted a second time.
+        const known = new Set(
+          (
+            await this.interactions.query<{ external_id: string }[]>(
+              `SELECT si.external_id FROM interactions i
+                 JOIN social_identities si ON si.id = i.author_identity_id
+                WHERE i.destination_id = $1 AND i.provider = 'TWITTER' AND i.kind = 'RETWEET'
+                  AND i.referenced_external_id = $2 AND i.external_id NOT LIKE 'retweet:%'`,
+              [destinationId, item.externalId],
+            )
+          ).map((r) => r.external_id),
+        );
+        const engagement = [
+          ...mapXEngagement(InteractionKind.LIKE, item.externalId, likers, seenAt),
+          ...mapXEngagement(
+            InteractionKind.RETWEET,
+            item.externalId,
+            retweeters.filter((u) => !known.has(u.id)),
+            seenAt,
+          ),
+        ];
+        if (engagement.length) {
+          await this.ingest(destinationId, engagement);
+          engagements += engagement.length;
+        }
+      }
+    }
+    return { refreshed, engagements };
+  }
+
+  private async ingest(destinationId: string, items: NormalizedPost[]): Promise<void> {
+    if (!this.pipeline) throw new Error('the social ingest pipeline is not available');
+    await this.pipeline.ingest(destinationId, items, { source: 'x' });
+  }
+
+  private async saveState(destinationId: string, report: PollReport): Promise<void> {
+    await this.states.upsert(
+      {
+        destinationId,
+        lastRunAt: new Date(),
+        lastError: report.lastError,
+        rateLimitResetAt: report.rateLimitResetAt,
+      },
+      ['destinationId'],
+    );
+  }
+}
+
+function later(a: Date | null, b: Date): Date {
+  return a && a.getTime() > b.getTime() ? a : b;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof ApiResponseError) {
+    const data = error.data as { detail?: string; title?: string } | undefined;
+    return `X API error ${error.code}: ${data?.detail ?? data?.title ?? error.message}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
