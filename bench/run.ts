@@ -6,11 +6,13 @@
 import 'reflect-metadata';
 import { benchAuth } from './auth.bench.js';
 import { benchImport } from './import.bench.js';
+import { benchSegments } from './segments.bench.js';
 import { benchIngest } from './ingest.bench.js';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   auth: benchAuth,
   import: benchImport,
+  segments: benchSegments,
   ingest: benchIngest,
 };
 

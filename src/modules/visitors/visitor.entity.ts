@@ -10,6 +10,12 @@ import {
 import { TenantScopedEntity } from '../destinations/tenant-scoped.entity.js';
 
 /**
+ * Columns cached on the row by the database for segments (migration SegmentsPerformance): never
+ * written by the application, not selected by default.
+ */
+const DERIVED = { select: false, insert: false, update: false } as const;
+
+/**
  * A person known to the destination: a guest with a booking, a contact from an import, or a
  * social author not yet identified (tag `prospect`, no PII but the public handle). Erasure keeps
  * the row, without PII, so anonymous aggregates (interests, country, phase) still count it.
@@ -18,6 +24,7 @@ import { TenantScopedEntity } from '../destinations/tenant-scoped.entity.js';
 @Entity('visitors')
 @Index(['destinationId', 'createdAt', 'id'])
 @Index('visitors_destination_email_key', { synchronize: false }) // unique (destination_id, email) where email is not null
+@Index('visitors_strong_interests', { synchronize: false }) // GIN (strong_interests)
 export class VisitorEntity extends TenantScopedEntity {
   @Field(() => ID)
   @PrimaryGeneratedColumn('uuid')
@@ -57,6 +64,23 @@ export class VisitorEntity extends TenantScopedEntity {
   /** Set by GDPR erasure: the row stays, anonymous, and is never shown or messaged again. */
   @Column('timestamptz', { nullable: true })
   erasedAt: Date | null;
+
+  // Facts segments filter on, cached on the row by the database (see DERIVED).
+
+  /** Interests scored >= STRONG_INTEREST_SCORE, kept by the interest score refresh. */
+  @Column({ type: 'uuid', array: true, default: () => "'{}'", ...DERIVED })
+  strongInterests?: string[];
+
+  /** consent_key(channel, purpose) of each granted current consent (triggers on consents). */
+  @Column({ type: 'text', array: true, default: () => "'{}'", ...DERIVED })
+  grantedConsents?: string[];
+
+  /** BOOKED stays, and departures of stays not cancelled: stay_phase()'s inputs (triggers). */
+  @Column({ type: 'tstzmultirange', default: () => "'{}'", ...DERIVED })
+  bookedStays?: string;
+
+  @Column({ type: 'tstzmultirange', default: () => "'{}'", ...DERIVED })
+  stayDepartures?: string;
 
   /** Millisecond precision: it is the page cursor's sort key, and a JS Date holds milliseconds. */
   @Field()
