@@ -1,4 +1,5 @@
-import { Module } from '@nestjs/common';
+import { jest } from '@jest/globals';
+import { Logger, Module } from '@nestjs/common';
 import {
   Args,
   Field,
@@ -216,6 +217,20 @@ describe('platform (e2e)', () => {
       expect(res.errors?.[0].message).toBe('Internal server error');
       expect(res.errors?.[0].extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
       expect(JSON.stringify(res)).not.toMatch(/hunter2|stacktrace|\.ts:\d+/);
+    });
+
+    it('logs an unexpected error exactly once, and a coded error not as an error', async () => {
+      const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+      try {
+        await app.gql('{ platformBoom }', {}, admin);
+        expect(logged).toHaveBeenCalledTimes(1);
+        logged.mockClear();
+        const refused = await app.gql('{ platformUndeclared }', {}, admin);
+        expect(refused.errors?.[0].extensions.code).toBe('FORBIDDEN');
+        expect(logged).not.toHaveBeenCalled();
+      } finally {
+        logged.mockRestore();
+      }
     });
 
     it('reports a malformed query as BAD_USER_INPUT', async () => {

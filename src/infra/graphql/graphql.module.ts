@@ -1,5 +1,6 @@
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { Logger, Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import type { Request, Response } from 'express';
 import type { GraphQLError } from 'graphql';
@@ -12,6 +13,7 @@ import type { AppConfig } from '../config/config.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { complexityPlugin, MAX_QUERY_DEPTH } from './complexity.plugin.js';
+import { GraphqlExceptionFilter } from './graphql-exception.filter.js';
 
 interface WsContext {
   connectionParams?: Record<string, unknown>;
@@ -48,6 +50,7 @@ export class AppGraphqlModule {
     };
     return {
       module: AppGraphqlModule,
+      providers: [{ provide: APP_FILTER, useClass: GraphqlExceptionFilter }],
       imports: [
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
