@@ -236,6 +236,39 @@ describe('stays (e2e)', () => {
       });
     });
 
+    it("refuses one partner's key to change or cancel another partner's booking", async () => {
+      const hotel = await apiKey(a.admin, 'Hotel des Lices', 'WRITE_STAYS');
+      const rival = await apiKey(a.admin, 'Rival engine', 'WRITE_STAYS');
+      const start = Date.UTC(2031, 9, 10, 14);
+      const booking = {
+        visitor: { email: 'owned-booking@example.org' },
+        arrivalAt: iso(start),
+        departureAt: iso(start + 2 * DAY),
+        source: 'shared-channel',
+        externalRef: 'SC-1',
+        partySize: 2,
+      };
+      const mine = await upsert(booking, hotel);
+      const hijack = await fails(
+        UPSERT,
+        { input: { ...booking, departureAt: iso(start + 9 * DAY), partySize: 9 } },
+        rival,
+      );
+      expect(hijack.extensions.code).toBe('CONFLICT');
+      expect((await fails(CANCEL, { id: mine.id }, rival)).extensions.code).toBe('CONFLICT');
+      const unchanged = await ok(
+        'query($id: ID!) { visitor(id: $id) { stays { id status partySize departureAt } } }',
+        { id: mine.visitor.id },
+        a.admin,
+      );
+      expect(unchanged.visitor.stays).toEqual([
+        { id: mine.id, status: 'BOOKED', partySize: 2, departureAt: iso(start + 2 * DAY) },
+      ]);
+      // The owner, and the office's staff, still can.
+      expect((await upsert({ ...booking, partySize: 3 }, hotel)).partySize).toBe(3);
+      expect((await ok(CANCEL, { id: mine.id }, a.admin)).cancelStay.status).toBe('CANCELLED');
+    });
+
     it('matches an inline guest to the visitor the office already has (by e-mail)', async () => {
       const partner = await apiKey(a.admin, 'Booking engine', 'WRITE_STAYS');
       const start = Date.UTC(2031, 10, 1, 14);

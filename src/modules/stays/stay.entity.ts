@@ -72,6 +72,13 @@ export class StayEntity extends TenantScopedEntity {
   @Column('text', { nullable: true })
   externalRef: string | null;
 
+  /**
+   * The API key that first sent this booking (null when office staff entered it). Another
+   * partner's key may neither change nor cancel it, even with the same source and reference.
+   */
+  @Column('uuid', { nullable: true })
+  ownerApiKeyId: string | null;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 

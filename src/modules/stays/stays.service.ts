@@ -4,7 +4,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, In, Repository, type EntityManager } from 'typeorm';
 import { Clock } from '../../common/clock/clock.js';
 import { groupByKeys, type RequestLoaders } from '../../common/dataloader/request-loaders.js';
-import { notFound } from '../../common/errors/app-error.js';
+import { conflict, notFound } from '../../common/errors/app-error.js';
 import { assertId } from '../../common/validation.js';
 import { AccessService } from '../access/access.service.js';
 import type { AuthContext } from '../access/auth-context.js';
@@ -25,6 +25,14 @@ import {
 import type { StayInput } from './stay.inputs.js';
 
 /** Two requests raced for the same new booking: the other one inserted it first. */
+/** A partner's key writes only the bookings it sent; office staff may correct any. */
+function assertOwnBooking(auth: AuthContext, stay: StayEntity): void {
+  if (auth.principal.kind !== 'apiKey' || stay.ownerApiKeyId === auth.principal.apiKeyId) return;
+  throw conflict('This booking was sent by another partner: it cannot be changed with this key', {
+    stayId: stay.id,
+  });
+}
+
 class BookingRaceLost extends Error {
   constructor() {
     super('A concurrent request created this booking first');
@@ -132,6 +140,7 @@ export class StaysService {
           })
           .getOne()
       : null;
+    if (existing) assertOwnBooking(auth, existing);
     const visitorId = await this.guestOf(manager, auth, checked, existing, guestSource);
     if (checked.placeId) await this.destinations.getPlace(auth, checked.placeId);
 
@@ -146,8 +155,8 @@ export class StaysService {
 
     const inserted: { id: string }[] = await manager.query(
       `INSERT INTO stays (destination_id, visitor_id, arrival_at, departure_at, place_id,
-                          party_size, status, source, external_ref)
-       VALUES ($1, $2, $3, $4, $5, $6, 'BOOKED', $7, $8)
+                          party_size, status, source, external_ref, owner_api_key_id)
+       VALUES ($1, $2, $3, $4, $5, $6, 'BOOKED', $7, $8, $9)
        ON CONFLICT (destination_id, source, external_ref) WHERE external_ref IS NOT NULL
        DO NOTHING
        RETURNING id`,
@@ -160,6 +169,7 @@ export class StaysService {
         checked.partySize ?? null,
         checked.source,
         checked.externalRef,
+        auth.principal.kind === 'apiKey' ? auth.principal.apiKeyId : null,
       ],
     );
     if (!inserted.length) throw new BookingRaceLost();
@@ -223,6 +233,7 @@ export class StaysService {
           )
           .getOne();
         if (!current) throw notFound('Stay', id);
+        assertOwnBooking(auth, current);
         if (current.status === StayStatus.CANCELLED) return { stay: current };
         await repo.update({ id: current.id }, { status: StayStatus.CANCELLED });
         const cancelled = await repo.findOneByOrFail({ id: current.id });
