@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner.js';
 import type { AuthContext } from '../src/modules/access/auth-context.js';
 import { Role } from '../src/modules/access/user.entity.js';
 import { DestinationsService } from '../src/modules/destinations/destinations.service.js';
@@ -97,12 +98,15 @@ export async function benchIngest(): Promise<void> {
     for (let i = 0; i < warmup.length; i += PAGE)
       await ingest.ingest(ours, warmup.slice(i, i + PAGE));
     await runtime.app.get(DataSource).query('ANALYZE');
+    const profile = PROFILE ? profileStatements() : undefined;
     let started = process.hrtime.bigint();
     let created = 0;
     for (let i = 0; i < N; i += PAGE) {
       created += (await ingest.ingest(ours, data.slice(i, i + PAGE))).created;
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    profile?.print(N / PAGE);
+    if (PROFILE) await explainOnePage(() => ingest.ingest(ours, posts('x').slice(0, PAGE)));
     if (created !== N) throw new Error(`ingest created ${created} of ${N}`);
     started = process.hrtime.bigint();
     let updated = 0;
@@ -216,5 +220,70 @@ async function bareInserts(url: string, destinationId: string, data: NormalizedP
     return Number(process.hrtime.bigint() - started) / 1e9;
   } finally {
     await client.end();
+  }
+}
+
+const PROFILE = !!process.env.BENCH_PROFILE;
+type Query = (
+  this: PostgresQueryRunner,
+  sql: string,
+  params?: unknown[],
+  s?: boolean,
+) => Promise<unknown>;
+const originalQuery = PostgresQueryRunner.prototype.query as Query;
+const label = (sql: string) => sql.replace(/\s+/g, ' ').trim().slice(0, 90);
+
+/**
+ * BENCH_PROFILE=1: statements of the timed pages, grouped by text, with their count per page and
+ * their total time (measured around the driver call, so network and parsing are included).
+ */
+function profileStatements() {
+  const stats = new Map<string, { n: number; ms: number }>();
+  (PostgresQueryRunner.prototype as { query: Query }).query = async function (sql, params, s) {
+    const t = process.hrtime.bigint();
+    try {
+      return await originalQuery.call(this, sql, params, s);
+    } finally {
+      const k = label(sql);
+      const e = stats.get(k) ?? { n: 0, ms: 0 };
+      e.n++;
+      e.ms += Number(process.hrtime.bigint() - t) / 1e6;
+      stats.set(k, e);
+    }
+  };
+  return {
+    print(pages: number) {
+      (PostgresQueryRunner.prototype as { query: Query }).query = originalQuery;
+      const all = [...stats.entries()].sort((a, b) => b[1].ms - a[1].ms);
+      const total = all.reduce((t, [, e]) => t + e.n, 0);
+      console.log(`statements per page: ${(total / pages).toFixed(1)}`);
+      for (const [k, e] of all) {
+        console.log(
+          `${(e.ms / pages).toFixed(2).padStart(7)} ms/page ${(e.n / pages).toFixed(1).padStart(5)}× ${k}`,
+        );
+      }
+    },
+  };
+}
+
+/** BENCH_PROFILE=1: EXPLAIN ANALYZE of every statement of one page, with its real parameters. */
+async function explainOnePage(run: () => Promise<unknown>) {
+  (PostgresQueryRunner.prototype as { query: Query }).query = async function (sql, params, s) {
+    if (this.isTransactionActive && !/^\s*(START|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)/i.test(sql)) {
+      await originalQuery.call(this, 'SAVEPOINT bench_explain');
+      const plan = (await originalQuery.call(
+        this,
+        `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${sql}`,
+        params,
+      )) as { 'QUERY PLAN': string }[];
+      await originalQuery.call(this, 'ROLLBACK TO SAVEPOINT bench_explain');
+      console.log(`\n-- ${label(sql)}\n${plan.map((r) => r['QUERY PLAN']).join('\n')}`);
+    }
+    return originalQuery.call(this, sql, params, s);
+  };
+  try {
+    await run();
+  } finally {
+    (PostgresQueryRunner.prototype as { query: Query }).query = originalQuery;
   }
 }

@@ -25,6 +25,72 @@ export interface InferredEvidence {
 
 const KIND_ORDER = [EvidenceKind.HASHTAG, EvidenceKind.KEYWORD, EvidenceKind.PLACE];
 
+/** What inference matches posts against: a destination's interests and its places' interests. */
+export interface Taxonomy {
+  interests: { id: string; slug: string; keywords: string[]; hashtags: string[] }[];
+  places: { placeId: string; handle: string | null; interestId: string }[];
+}
+
+/**
+ * Select-list columns `taxonomy_interests` and `taxonomy_places` (JSON) that read a Taxonomy of
+ * the destination named by the SQL expression `destination`, with every link of its places.
+ */
+export const TAXONOMY_COLUMNS = (destination: string) => `
+  (SELECT coalesce(json_agg(json_build_object('id', i.id, 'slug', i.slug, 'keywords', i.keywords,
+                                              'hashtags', i.hashtags)), '[]')
+     FROM interests i WHERE i.destination_id = ${destination}) AS taxonomy_interests,
+  (SELECT coalesce(json_agg(json_build_object('placeId', p.id, 'handle', lower(p.twitter_handle),
+                                              'interestId', pi.interest_id)), '[]')
+     FROM places p JOIN place_interests pi ON pi.place_id = p.id
+    WHERE p.destination_id = ${destination}) AS taxonomy_places`;
+
+interface AnalyzedPost {
+  words: string[];
+  hashtags: string[];
+  handles: Set<string>;
+  placeIds: Set<string>;
+}
+
+function analyze(input: InferenceInput): AnalyzedPost {
+  const post = analyzePost(input.text ?? '');
+  const handles = [...(input.placeHandles ?? []), ...post.mentions]
+    .map((h) => normalizeHandle(h)?.toLowerCase())
+    .filter((h): h is string => !!h);
+  return {
+    words: post.words,
+    hashtags: [...new Set([...(input.hashtags ?? []), ...post.hashtags])],
+    handles: new Set(handles),
+    placeIds: new Set((input.placeIds ?? []).filter(isUuid).map((id) => id.toLowerCase())),
+  };
+}
+
+function match(taxonomy: Taxonomy, posts: AnalyzedPost[]): InferredEvidence[][] {
+  const slugOf = new Map(taxonomy.interests.map((i) => [i.id, i.slug]));
+  const matcher = new PhraseMatcher<string>();
+  for (const interest of taxonomy.interests) {
+    for (const keyword of interest.keywords) matcher.add(keyword, interest.id);
+    // A hashtag's words are a phrase too: #StreetArt is found in "street art" and "#streetart".
+    for (const tag of interest.hashtags) matcher.add(splitHashtag(tag), interest.id);
+  }
+  return posts.map((post) => {
+    const found = new Map<EvidenceKind, Set<string>>(KIND_ORDER.map((k) => [k, new Set()]));
+    for (const tag of post.hashtags) {
+      for (const id of matcher.matchHashtag(tag)) found.get(EvidenceKind.HASHTAG)!.add(id);
+    }
+    for (const id of matcher.match(post.words)) found.get(EvidenceKind.KEYWORD)!.add(id);
+    for (const place of taxonomy.places) {
+      if (post.placeIds.has(place.placeId) || (place.handle && post.handles.has(place.handle))) {
+        found.get(EvidenceKind.PLACE)!.add(place.interestId);
+      }
+    }
+    return KIND_ORDER.flatMap((kind) =>
+      [...found.get(kind)!]
+        .sort((a, b) => (slugOf.get(a) ?? a).localeCompare(slugOf.get(b) ?? b))
+        .map((interestId) => ({ interestId, kind, weight: DEFAULT_EVIDENCE_WEIGHTS[kind] })),
+    );
+  });
+}
+
 /**
  * Turns what a post says into interest evidence, against the destination's taxonomy:
  * - HASHTAG: a hashtag equal to one of an interest's hashtags or keywords (normalised: case,
@@ -62,50 +128,22 @@ export class InterestInferenceService {
         'SELECT id, slug, keywords, hashtags FROM interests WHERE destination_id = $1',
         [destinationId],
       );
-    const slugOf = new Map(interests.map((i) => [i.id, i.slug]));
-    const matcher = new PhraseMatcher<string>();
-    for (const interest of interests) {
-      for (const keyword of interest.keywords) matcher.add(keyword, interest.id);
-      // A hashtag's words are a phrase too: #StreetArt is found in "street art" and "#streetart".
-      for (const tag of interest.hashtags) matcher.add(splitHashtag(tag), interest.id);
-    }
-
-    const posts = inputs.map((input) => {
-      const post = analyzePost(input.text ?? '');
-      const handles = [...(input.placeHandles ?? []), ...post.mentions]
-        .map((h) => normalizeHandle(h)?.toLowerCase())
-        .filter((h): h is string => !!h);
-      return {
-        words: post.words,
-        hashtags: [...new Set([...(input.hashtags ?? []), ...post.hashtags])],
-        handles: new Set(handles),
-        placeIds: new Set((input.placeIds ?? []).filter(isUuid).map((id) => id.toLowerCase())),
-      };
-    });
-    const placeInterests = await this.placeInterests(
+    const posts = inputs.map(analyze);
+    const places = await this.placeInterests(
       q,
       destinationId,
       [...new Set(posts.flatMap((p) => [...p.placeIds]))],
       [...new Set(posts.flatMap((p) => [...p.handles]))],
     );
+    return match({ interests, places }, posts);
+  }
 
-    return posts.map((post) => {
-      const found = new Map<EvidenceKind, Set<string>>(KIND_ORDER.map((k) => [k, new Set()]));
-      for (const tag of post.hashtags) {
-        for (const id of matcher.matchHashtag(tag)) found.get(EvidenceKind.HASHTAG)!.add(id);
-      }
-      for (const id of matcher.match(post.words)) found.get(EvidenceKind.KEYWORD)!.add(id);
-      for (const place of placeInterests) {
-        if (post.placeIds.has(place.placeId) || (place.handle && post.handles.has(place.handle))) {
-          found.get(EvidenceKind.PLACE)!.add(place.interestId);
-        }
-      }
-      return KIND_ORDER.flatMap((kind) =>
-        [...found.get(kind)!]
-          .sort((a, b) => (slugOf.get(a) ?? a).localeCompare(slugOf.get(b) ?? b))
-          .map((interestId) => ({ interestId, kind, weight: DEFAULT_EVIDENCE_WEIGHTS[kind] })),
-      );
-    });
+  /**
+   * inferMany against a taxonomy the caller read itself (see TAXONOMY_COLUMNS), with no query:
+   * for the ingest pipeline, which reads it with the rest of a page's context in one statement.
+   */
+  inferWith(taxonomy: Taxonomy, inputs: InferenceInput[]): InferredEvidence[][] {
+    return match(taxonomy, inputs.map(analyze));
   }
 
   /** The (place, interest) links of the places named by id or handle, in the destination only. */

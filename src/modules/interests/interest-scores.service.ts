@@ -122,6 +122,44 @@ SELECT (SELECT count(*) FROM upserted)::int AS upserted,
        (SELECT count(*) FROM deleted)::int AS deleted`;
 
 /**
+ * Serialises refreshes of the same visitors, in a bounded number of locks: one per bucket (256
+ * per destination), taken in order so that two refreshes never deadlock. One lock per visitor
+ * would exhaust the lock table inside a 50,000-line import's transaction. The refresh statement
+ * runs after the locks, as the next statement: it sees the evidence of any refresh before it.
+ * $1 destination, $2 visitor ids, $9 (or $3 alone) the lock namespace.
+ */
+const LOCKS_SQL = (namespace = '$9') => `
+  SELECT pg_advisory_xact_lock(${namespace}::int, b)
+    FROM (SELECT DISTINCT (hashtext($1::text || v::text) & 255) AS b FROM unnest($2::uuid[]) AS v) s
+   ORDER BY b`;
+
+/**
+ * Upserts evidence of one destination (unique visitor, interest, kind, source) and counts what
+ * was written: a visitor or interest outside $1 writes nothing for its row. The tenant check
+ * compares to the parameter and looks the visitors up by id ($2, distinct): a join on
+ * `destination_id = x.destination_id` let the planner, on stale statistics, walk every visitor of
+ * the destination in a nested loop (half of an ingested page's time).
+ * $1 destination, $2 distinct visitor ids, $3.. the rows' columns.
+ */
+const RECORD_SQL = `
+WITH x AS (
+  SELECT * FROM unnest($3::uuid[], $4::uuid[], $5::evidence_kind[], $6::float8[], $7::text[],
+                       $8::timestamptz[])
+         AS x(visitor_id, interest_id, kind, weight, source_id, occurred_at)
+),
+written AS (
+  INSERT INTO interest_evidence
+         (destination_id, visitor_id, interest_id, kind, weight, source_id, occurred_at)
+  SELECT $1, x.visitor_id, x.interest_id, x.kind, x.weight, x.source_id, x.occurred_at
+    FROM x
+   WHERE x.visitor_id IN (SELECT v.id FROM visitors v WHERE v.id = ANY($2::uuid[]) AND v.destination_id = $1)
+     AND x.interest_id IN (SELECT i.id FROM interests i WHERE i.destination_id = $1)
+  ON CONFLICT (visitor_id, interest_id, kind, source_id) DO UPDATE
+     SET weight = EXCLUDED.weight, occurred_at = EXCLUDED.occurred_at
+  RETURNING 1
+)`;
+
+/**
  * Interest evidence and the materialised scores derived from it (`visitor_interests`, which
  * segments filter on in SQL). Every write of evidence refreshes the scores of the visitors it
  * touches in the same transaction; the nightly job refreshes everyone for decay. Nothing is kept
@@ -151,45 +189,44 @@ export class InterestScoresService {
   async recordEvidence(items: EvidenceItem[], manager?: EntityManager): Promise<void> {
     if (!items.length) return;
     const rows = dedupe(items.map(validItem));
+    const byDestination = new Map<string, Required<EvidenceItem>[]>();
+    for (const r of rows) {
+      const list = byDestination.get(r.destinationId) ?? [];
+      list.push(r);
+      byDestination.set(r.destinationId, list);
+    }
     await this.inTransaction(manager, async (m) => {
-      const written: { visitor_id: string }[] = await m.query(
-        `INSERT INTO interest_evidence
-                (destination_id, visitor_id, interest_id, kind, weight, source_id, occurred_at)
-         SELECT x.destination_id, x.visitor_id, x.interest_id, x.kind, x.weight, x.source_id, x.occurred_at
-           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::evidence_kind[], $5::float8[],
-                       $6::text[], $7::timestamptz[])
-                AS x(destination_id, visitor_id, interest_id, kind, weight, source_id, occurred_at)
-           JOIN visitors v ON v.id = x.visitor_id AND v.destination_id = x.destination_id
-           JOIN interests i ON i.id = x.interest_id AND i.destination_id = x.destination_id
-          WHERE true
-         ON CONFLICT (visitor_id, interest_id, kind, source_id) DO UPDATE
-            SET weight = EXCLUDED.weight, occurred_at = EXCLUDED.occurred_at
-         RETURNING visitor_id`,
-        [
-          rows.map((r) => r.destinationId),
-          rows.map((r) => r.visitorId),
-          rows.map((r) => r.interestId),
-          rows.map((r) => r.kind),
-          rows.map((r) => r.weight),
-          rows.map((r) => r.sourceId),
-          rows.map((r) => r.occurredAt.toISOString()),
-        ],
-      );
-      if (written.length !== rows.length) {
-        // Rolls the transaction back: a foreign or unknown id writes nothing.
-        throw new AppError(
-          ErrorCode.NOT_FOUND,
-          'interest evidence names a visitor or an interest that is not in its destination',
+      for (const [destinationId, list] of byDestination) {
+        const visitorIds = [...new Set(list.map((r) => r.visitorId))].sort();
+        // Up to one refresh chunk, the score locks are taken by the same statement (one round
+        // trip fewer for every page of posts); beyond, refreshScores takes them chunk by chunk.
+        const lockHere = visitorIds.length <= REFRESH_CHUNK;
+        const [written]: { n: number }[] = await m.query(
+          lockHere
+            ? `${RECORD_SQL}, locks AS (${LOCKS_SQL()})
+             SELECT (SELECT count(*) FROM written)::int AS n, (SELECT count(*) FROM locks)::int AS l`
+            : `${RECORD_SQL} SELECT count(*)::int AS n FROM written`,
+          [
+            destinationId,
+            visitorIds,
+            list.map((r) => r.visitorId),
+            list.map((r) => r.interestId),
+            list.map((r) => r.kind),
+            list.map((r) => r.weight),
+            list.map((r) => r.sourceId),
+            list.map((r) => r.occurredAt.toISOString()),
+            ...(lockHere ? [SCORE_LOCK_NAMESPACE] : []),
+          ],
         );
-      }
-      const byDestination = new Map<string, Set<string>>();
-      for (const r of rows) {
-        const set = byDestination.get(r.destinationId) ?? new Set<string>();
-        set.add(r.visitorId);
-        byDestination.set(r.destinationId, set);
-      }
-      for (const [destinationId, visitorIds] of byDestination) {
-        await this.refreshScores(destinationId, [...visitorIds], m);
+        if (written.n !== list.length) {
+          // Rolls the transaction back: a foreign or unknown id writes nothing.
+          throw new AppError(
+            ErrorCode.NOT_FOUND,
+            'interest evidence names a visitor or an interest that is not in its destination',
+          );
+        }
+        if (lockHere) await this.refreshLocked(m, destinationId, visitorIds);
+        else await this.refreshScores(destinationId, visitorIds, m);
       }
     });
   }
@@ -255,25 +292,25 @@ export class InterestScoresService {
     manager?: EntityManager,
   ): Promise<RefreshResult> {
     return this.inTransaction(manager, async (m) => {
-      // Serialise refreshes of the same visitors, in a bounded number of locks: one per bucket
-      // (256 per destination), taken in order so that two refreshes never deadlock. One lock per
-      // visitor would exhaust the lock table inside a 50,000-line import's transaction. The
-      // refresh statement starts after the locks: it sees the evidence of any refresh before it.
-      await m.query(
-        `SELECT pg_advisory_xact_lock($1::int, b)
-           FROM (SELECT DISTINCT (hashtext($3 || v) & 255) AS b FROM unnest($2::text[]) AS v) s
-          ORDER BY b`,
-        [SCORE_LOCK_NAMESPACE, visitorIds, destinationId],
-      );
-      const [row]: { upserted: number; deleted: number }[] = await m.query(REFRESH_SQL, [
-        destinationId,
-        visitorIds,
-        this.clock.now().toISOString(),
-        this.halfLifeSeconds,
-        STRONG_INTEREST_SCORE,
-      ]);
-      return { visitors: visitorIds.length, upserted: row.upserted, deleted: row.deleted };
+      await m.query(LOCKS_SQL('$3'), [destinationId, visitorIds, SCORE_LOCK_NAMESPACE]);
+      return this.refreshLocked(m, destinationId, visitorIds);
     });
+  }
+
+  /** The refresh statement, once the score locks of `visitorIds` are held. */
+  private async refreshLocked(
+    m: EntityManager,
+    destinationId: string,
+    visitorIds: string[],
+  ): Promise<RefreshResult> {
+    const [row]: { upserted: number; deleted: number }[] = await m.query(REFRESH_SQL, [
+      destinationId,
+      visitorIds,
+      this.clock.now().toISOString(),
+      this.halfLifeSeconds,
+      STRONG_INTEREST_SCORE,
+    ]);
+    return { visitors: visitorIds.length, upserted: row.upserted, deleted: row.deleted };
   }
 
   /**

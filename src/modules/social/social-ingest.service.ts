@@ -4,7 +4,11 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, type EntityManager } from 'typeorm';
 import { Clock } from '../../common/clock/clock.js';
 import { normalizeHandle } from '../../common/validation.js';
-import { InterestInferenceService } from '../interests/interest-inference.service.js';
+import {
+  InterestInferenceService,
+  TAXONOMY_COLUMNS,
+  type Taxonomy,
+} from '../interests/interest-inference.service.js';
 import type { EvidenceItem } from '../interests/interest-scores.service.js';
 import { InterestsService } from '../interests/interests.service.js';
 import {
@@ -14,6 +18,8 @@ import {
   PhraseMatcher,
 } from '../interests/text-normalizer.js';
 import { SocialProvider } from '../visitors/social-identity.entity.js';
+import { SuppressionService } from '../visitors/suppression.service.js';
+import { VisitorEvents, type VisitorChangedEvent } from '../visitors/visitor.events.js';
 import { InteractionEntity, InteractionKind, WallStatus } from './interaction.entity.js';
 import { sentimentOf } from './sentiment.js';
 import { SocialEvents, type InteractionsIngestedEvent } from './social.events.js';
@@ -109,6 +115,7 @@ export class SocialIngestService {
     private readonly interests: InterestsService,
     private readonly events: EventEmitter2,
     private readonly pubsub: InteractionPubSub,
+    private readonly suppressions: SuppressionService,
     private readonly clock: Clock,
   ) {}
 
@@ -136,6 +143,16 @@ export class SocialIngestService {
     report.updated = result.updatedIds.length;
     report.linkedToVisitors = result.linked;
 
+    // New prospects are visitor creations like any other: the page's, together, after commit.
+    await Promise.all(
+      result.prospectIds.map((visitorId) => {
+        const changed: VisitorChangedEvent = { destinationId, visitorId };
+        return this.events.emitAsync(VisitorEvents.CHANGED, changed).catch((e: unknown) => {
+          this.logger.error(`listener of ${VisitorEvents.CHANGED} failed: ${String(e)}`);
+        });
+      }),
+    );
+
     const event: InteractionsIngestedEvent = {
       destinationId,
       source: options.source,
@@ -158,40 +175,23 @@ export class SocialIngestService {
   private async ingestIn(
     m: EntityManager,
     destinationId: string,
-    items: NormalizedPost[],
+    posts: NormalizedPost[],
     options: IngestOptions,
-  ): Promise<{ createdIds: string[]; updatedIds: string[]; linked: number }> {
+  ): Promise<{
+    createdIds: string[];
+    updatedIds: string[];
+    linked: number;
+    prospectIds: string[];
+  }> {
+    // The identity read below must see the identities committed by the previous holder: the lock
+    // is its own statement (a statement's snapshot is taken before it waits on a lock).
     await m.query(`SELECT pg_advisory_xact_lock(hashtext('social-ingest:' || $1::text))`, [
       destinationId,
     ]);
 
-    // 1. The destination's own handles and its places (handles, names).
-    const [context]: {
-      handles: string[];
-      places: { id: string; name: string; handle: string | null }[];
-    }[] = await m.query(
-      `SELECT d.twitter_handles AS handles,
-              coalesce(json_agg(json_build_object('id', p.id, 'name', p.name, 'handle', p.twitter_handle))
-                       FILTER (WHERE p.id IS NOT NULL), '[]') AS places
-         FROM destinations d LEFT JOIN places p ON p.destination_id = d.id
-        WHERE d.id = $1 GROUP BY d.id`,
-      [destinationId],
-    );
-    if (!context) throw new Error(`destination ${destinationId} does not exist`);
-    const ownHandles = new Set(context.handles.map((h) => h.toLowerCase()));
-    const placeByHandle = new Map<string, string>();
-    const placeNames = new PhraseMatcher<string>();
-    for (const p of context.places) {
-      if (p.handle) {
-        placeByHandle.set(p.handle.toLowerCase(), p.id);
-        ownHandles.add(p.handle.toLowerCase());
-      }
-      placeNames.add(p.name, p.id);
-    }
-
-    // 2. Authors and rows, prepared in memory.
+    // 1. Authors, from the posts alone.
     const authors = new Map<string, Author>();
-    const rows: PreparedRow[] = items.map((item) => {
+    for (const item of posts) {
       const authorKey = `${item.provider}|${item.authorExternalId}`;
       const rawHandle = item.authorHandle?.trim().replace(/^@/, '') || null;
       const handle =
@@ -207,6 +207,81 @@ export class SocialIngestService {
         following: count(item.authorFollowingCount) ?? previous?.following ?? null,
         posts: count(item.authorPostCount) ?? previous?.posts ?? null,
       });
+    }
+    const authorList = [...authors.values()];
+    const hashes = await this.suppressions.identityHashes(destinationId, authorList, m);
+    const handled = authorList.filter((a) => a.handle);
+
+    // 2. In one statement: the destination's own handles and places, its interest taxonomy, the
+    // page's authors already known (by external id, then by handle), and which are suppressed.
+    const [context]: {
+      handles: string[];
+      places: { id: string; name: string; handle: string | null }[];
+      taxonomy_interests: Taxonomy['interests'];
+      taxonomy_places: Taxonomy['places'];
+      identities: ExistingIdentity[];
+      suppressed: string[];
+    }[] = await m.query(
+      `SELECT d.twitter_handles AS handles,
+              (SELECT coalesce(json_agg(json_build_object('id', p.id, 'name', p.name, 'handle', p.twitter_handle)), '[]')
+                 FROM places p WHERE p.destination_id = d.id) AS places,
+              ${TAXONOMY_COLUMNS('d.id')},
+              (SELECT coalesce(json_agg(e), '[]') FROM (
+                 SELECT id, provider, external_id, handle, visitor_id, followers_count, following_count, post_count
+                   FROM social_identities
+                  WHERE destination_id = $1
+                    AND external_id IS NOT NULL
+                    AND (provider, external_id) IN (SELECT * FROM unnest($2::social_provider[], $3::text[]))
+                  UNION
+                 SELECT id, provider, external_id, handle, visitor_id, followers_count, following_count, post_count
+                   FROM social_identities
+                  WHERE destination_id = $1
+                    AND handle IS NOT NULL
+                    AND (provider, lower(handle)) IN (SELECT * FROM unnest($4::social_provider[], $5::text[]))
+              ) e) AS identities,
+              (SELECT coalesce(array_agg(s.address_hash), '{}') FROM suppressions s
+                WHERE s.destination_id = $1 AND s.address_hash = ANY($6::text[])) AS suppressed
+         FROM destinations d
+        WHERE d.id = $1`,
+      [
+        destinationId,
+        authorList.map((a) => a.provider),
+        authorList.map((a) => a.externalId),
+        handled.map((a) => a.provider),
+        handled.map((a) => (a.handle as string).toLowerCase()),
+        hashes.flat(),
+      ],
+    );
+    if (!context) throw new Error(`destination ${destinationId} does not exist`);
+
+    // An erased person's account is suppressed: their posts are not read, nothing of them kept.
+    const suppressed = new Set(context.suppressed);
+    const skipped = new Set<string>();
+    authorList.forEach((a, i) => {
+      if (hashes[i].some((h) => suppressed.has(h))) {
+        skipped.add(`${a.provider}|${a.externalId}`);
+        authors.delete(`${a.provider}|${a.externalId}`);
+      }
+    });
+    const items = skipped.size
+      ? posts.filter((p) => !skipped.has(`${p.provider}|${p.authorExternalId}`))
+      : posts;
+    if (!items.length) return { createdIds: [], updatedIds: [], linked: 0, prospectIds: [] };
+
+    const ownHandles = new Set(context.handles.map((h) => h.toLowerCase()));
+    const placeByHandle = new Map<string, string>();
+    const placeNames = new PhraseMatcher<string>();
+    for (const p of context.places) {
+      if (p.handle) {
+        placeByHandle.set(p.handle.toLowerCase(), p.id);
+        ownHandles.add(p.handle.toLowerCase());
+      }
+      placeNames.add(p.name, p.id);
+    }
+
+    // 3. Rows, prepared in memory.
+    const rows: PreparedRow[] = items.map((item) => {
+      const authorKey = `${item.provider}|${item.authorExternalId}`;
       const text = item.text ?? null;
       const hashtags = (item.hashtags ?? (text ? extractHashtags(text) : [])).map((h) =>
         h.replace(/^#/, ''),
@@ -271,11 +346,13 @@ export class SocialIngestService {
       };
     });
 
-    // 3. Identities: existing ones by external id, then by handle; one update, one insert.
-    await this.upsertIdentities(m, destinationId, [...authors.values()]);
-
-    // 4. Unknown people become prospects (no PII; the identity carries the public handle).
-    await this.createProspects(m, destinationId, [...authors.values()]);
+    // 4. Identities, their metrics history and the prospects: one statement.
+    const prospectIds = await this.upsertIdentities(
+      m,
+      destinationId,
+      [...authors.values()],
+      context.identities,
+    );
 
     let linked = 0;
     for (const row of rows) {
@@ -301,15 +378,14 @@ export class SocialIngestService {
       const prepared = sources.map(
         (w) => byExternal.get(`${w.provider}|${w.external_id}`) as PreparedRow,
       );
-      const inferred = await this.inference.inferMany(
-        destinationId,
+      const inferred = this.inference.inferWith(
+        { interests: context.taxonomy_interests, places: context.taxonomy_places },
         prepared.map((r) => ({
           text: r.text,
           hashtags: r.hashtags,
           placeHandles: r.place_handles,
           placeIds: r.place_ids,
         })),
-        m,
       );
       const evidence: EvidenceItem[] = [];
       inferred.forEach((list, i) => {
@@ -337,31 +413,21 @@ export class SocialIngestService {
       createdIds,
       updatedIds,
     });
-    return { createdIds, updatedIds, linked };
+    return { createdIds, updatedIds, linked, prospectIds };
   }
 
-  private async upsertIdentities(m: EntityManager, destinationId: string, authors: Author[]) {
-    const handled = authors.filter((a) => a.handle);
-    const existing: ExistingIdentity[] = await m.query(
-      `SELECT id, provider, external_id, handle, visitor_id, followers_count, following_count, post_count
-         FROM social_identities
-        WHERE destination_id = $1
-          AND external_id IS NOT NULL
-          AND (provider, external_id) IN (SELECT * FROM unnest($2::social_provider[], $3::text[]))
-        UNION
-       SELECT id, provider, external_id, handle, visitor_id, followers_count, following_count, post_count
-         FROM social_identities
-        WHERE destination_id = $1
-          AND handle IS NOT NULL
-          AND (provider, lower(handle)) IN (SELECT * FROM unnest($4::social_provider[], $5::text[]))`,
-      [
-        destinationId,
-        authors.map((a) => a.provider),
-        authors.map((a) => a.externalId),
-        handled.map((a) => a.provider),
-        handled.map((a) => (a.handle as string).toLowerCase()),
-      ],
-    );
+  /**
+   * Links each author to their identity (found by external id, then by handle: it learns its
+   * external id), records public metrics when they changed, and makes every author without a
+   * visitor a prospect (no PII; the identity carries the public handle). One statement (plus one
+   * to release a handle that changed hands, rare). Returns the new prospects' ids.
+   */
+  private async upsertIdentities(
+    m: EntityManager,
+    destinationId: string,
+    authors: Author[],
+    existing: ExistingIdentity[],
+  ): Promise<string[]> {
     const byExternal = new Map<string, ExistingIdentity>();
     const byHandle = new Map<string, ExistingIdentity>();
     for (const e of existing) {
@@ -369,12 +435,8 @@ export class SocialIngestService {
       if (e.handle) byHandle.set(`${e.provider}|${e.handle.toLowerCase()}`, e);
     }
 
-    const updates: Array<Record<string, unknown>> = [];
-    const inserts: Author[] = [];
     const releaseHandles = new Set<string>();
-    const metrics: Array<Record<string, unknown>> = [];
-    const matched = new Map<Author, ExistingIdentity>();
-    for (const a of authors) {
+    const payload = authors.map((a, k) => {
       let found = byExternal.get(`${a.provider}|${a.externalId}`);
       const handleKey = a.handle ? `${a.provider}|${a.handle.toLowerCase()}` : undefined;
       const holder = handleKey ? byHandle.get(handleKey) : undefined;
@@ -382,110 +444,102 @@ export class SocialIngestService {
         found = holder; // linked by handle: the identity learns its external id
       }
       if (holder && found !== holder) releaseHandles.add(holder.id); // the handle changed hands
-      if (found) {
-        matched.set(a, found);
-        updates.push({
-          id: found.id,
-          external_id: a.externalId,
-          handle: a.handle,
-          followers_count: a.followers,
-          following_count: a.following,
-          post_count: a.posts,
-        });
-        const changed =
-          (a.followers !== null && a.followers !== found.followers_count) ||
+      const hasMetrics = a.followers !== null || a.following !== null || a.posts !== null;
+      // History for the derby: a row each time an account's public numbers are seen to change.
+      const recordMetrics = found
+        ? (a.followers !== null && a.followers !== found.followers_count) ||
           (a.following !== null && a.following !== found.following_count) ||
-          (a.posts !== null && a.posts !== found.post_count);
-        if (changed) metrics.push({ author: a });
-        a.identityId = found.id;
-        a.visitorId = found.visitor_id;
-        a.known = !!found.visitor_id;
-      } else {
-        inserts.push(a);
-        if (a.followers !== null || a.following !== null || a.posts !== null)
-          metrics.push({ author: a });
-      }
-    }
-    const now = this.clock.now();
+          (a.posts !== null && a.posts !== found.post_count)
+        : hasMetrics;
+      a.known = !!found?.visitor_id;
+      return {
+        k,
+        id: found?.id ?? null,
+        provider: a.provider,
+        external_id: a.externalId,
+        handle: a.handle,
+        followers_count: a.followers,
+        following_count: a.following,
+        post_count: a.posts,
+        needs_visitor: !found?.visitor_id,
+        record_metrics: recordMetrics,
+      };
+    });
     if (releaseHandles.size) {
       await m.query(
         `UPDATE social_identities SET handle = NULL, updated_at = now() WHERE id = ANY($1::uuid[])`,
         [[...releaseHandles]],
       );
     }
-    if (updates.length) {
+    // Prospects are paired with the authors that need one by row number: they are all alike.
+    // Foreign keys are checked at the end of the statement, when the new visitors exist.
+    const linked: { k: number; id: string; visitor_id: string; prospect: boolean }[] =
       await m.query(
-        `UPDATE social_identities s
-            SET external_id = x.external_id,
-                handle = coalesce(x.handle, s.handle),
-                followers_count = coalesce(x.followers_count, s.followers_count),
-                following_count = coalesce(x.following_count, s.following_count),
-                post_count = coalesce(x.post_count, s.post_count),
-                last_synced_at = $2, updated_at = now()
-           FROM jsonb_to_recordset($1::jsonb)
-                AS x(id uuid, external_id text, handle text, followers_count int, following_count int, post_count int)
-          WHERE s.id = x.id`,
-        [JSON.stringify(updates), now.toISOString()],
+        `WITH x AS (
+           SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(
+             k int, id uuid, provider social_provider, external_id text, handle text,
+             followers_count int, following_count int, post_count int,
+             needs_visitor boolean, record_metrics boolean)
+         ),
+         orphan AS (
+           SELECT k, row_number() OVER (ORDER BY k) AS n FROM x WHERE needs_visitor
+         ),
+         created AS (
+           INSERT INTO visitors (destination_id, tags) SELECT $1, ARRAY[$4::text] FROM orphan
+           RETURNING id
+         ),
+         prospect AS (
+           SELECT o.k, c.id AS visitor_id
+             FROM orphan o
+             JOIN (SELECT id, row_number() OVER () AS n FROM created) c ON c.n = o.n
+         ),
+         updated AS (
+           UPDATE social_identities s
+              SET external_id = x.external_id,
+                  handle = coalesce(x.handle, s.handle),
+                  followers_count = coalesce(x.followers_count, s.followers_count),
+                  following_count = coalesce(x.following_count, s.following_count),
+                  post_count = coalesce(x.post_count, s.post_count),
+                  visitor_id = coalesce(s.visitor_id, p.visitor_id),
+                  last_synced_at = $3, updated_at = now()
+             FROM x LEFT JOIN prospect p ON p.k = x.k
+            WHERE x.id IS NOT NULL AND s.id = x.id
+           RETURNING x.k, s.id, s.visitor_id, p.visitor_id AS prospect_id, x.record_metrics,
+                     s.followers_count, s.following_count, s.post_count
+         ),
+         inserted AS (
+           INSERT INTO social_identities
+                  (destination_id, provider, external_id, handle, followers_count, following_count,
+                   post_count, last_synced_at, visitor_id)
+           SELECT $1, x.provider, x.external_id, x.handle, x.followers_count, x.following_count,
+                  x.post_count, $3, p.visitor_id
+             FROM x JOIN prospect p ON p.k = x.k
+            WHERE x.id IS NULL
+           RETURNING id, provider, external_id, visitor_id, followers_count, following_count, post_count
+         ),
+         metrics AS (
+           INSERT INTO identity_metrics
+                  (destination_id, identity_id, followers_count, following_count, post_count, recorded_at)
+           SELECT $1, id, followers_count, following_count, post_count, $3 FROM updated WHERE record_metrics
+            UNION ALL
+           SELECT $1, i.id, i.followers_count, i.following_count, i.post_count, $3
+             FROM inserted i JOIN x ON x.provider = i.provider AND x.external_id = i.external_id
+            WHERE x.record_metrics
+         )
+         SELECT k, id, visitor_id, visitor_id = prospect_id AS prospect FROM updated
+          UNION ALL
+         SELECT x.k, i.id, i.visitor_id, true FROM inserted i
+           JOIN x ON x.provider = i.provider AND x.external_id = i.external_id`,
+        [destinationId, JSON.stringify(payload), this.clock.now().toISOString(), PROSPECT_TAG],
       );
+    const prospectIds: string[] = [];
+    for (const row of linked) {
+      const a = authors[row.k];
+      a.identityId = row.id;
+      a.visitorId = row.visitor_id;
+      if (row.prospect) prospectIds.push(row.visitor_id);
     }
-    if (inserts.length) {
-      const created: { id: string; provider: SocialProvider; external_id: string }[] =
-        await m.query(
-          `INSERT INTO social_identities
-                (destination_id, provider, external_id, handle, followers_count, following_count, post_count, last_synced_at)
-         SELECT $1, x.provider::social_provider, x.external_id, x.handle, x.followers_count,
-                x.following_count, x.post_count, $3
-           FROM jsonb_to_recordset($2::jsonb)
-                AS x(provider text, external_id text, handle text, followers_count int, following_count int, post_count int)
-         RETURNING id, provider, external_id`,
-          [
-            destinationId,
-            JSON.stringify(
-              inserts.map((a) => ({
-                provider: a.provider,
-                external_id: a.externalId,
-                handle: a.handle,
-                followers_count: a.followers,
-                following_count: a.following,
-                post_count: a.posts,
-              })),
-            ),
-            now.toISOString(),
-          ],
-        );
-      const ids = new Map(created.map((c) => [`${c.provider}|${c.external_id}`, c.id]));
-      for (const a of inserts) {
-        a.identityId = ids.get(`${a.provider}|${a.externalId}`);
-        a.visitorId = null;
-        a.known = false;
-      }
-    }
-    if (metrics.length) {
-      // History for the derby: a row each time an account's public numbers are seen to change.
-      await m.query(
-        `INSERT INTO identity_metrics (destination_id, identity_id, followers_count, following_count, post_count, recorded_at)
-         SELECT $1, s.id, s.followers_count, s.following_count, s.post_count, $3
-           FROM social_identities s WHERE s.id = ANY($2::uuid[])`,
-        [destinationId, metrics.map((x) => (x.author as Author).identityId), now.toISOString()],
-      );
-    }
-  }
-
-  private async createProspects(m: EntityManager, destinationId: string, authors: Author[]) {
-    const orphans = authors.filter((a) => !a.visitorId);
-    if (!orphans.length) return;
-    const visitors: { id: string }[] = await m.query(
-      `INSERT INTO visitors (destination_id, tags)
-       SELECT $1, ARRAY[$3::text] FROM generate_series(1, $2::int) RETURNING id`,
-      [destinationId, orphans.length, PROSPECT_TAG],
-    );
-    orphans.forEach((a, i) => (a.visitorId = visitors[i].id));
-    await m.query(
-      `UPDATE social_identities s SET visitor_id = x.visitor_id, updated_at = now()
-         FROM unnest($1::uuid[], $2::uuid[]) AS x(identity_id, visitor_id)
-        WHERE s.id = x.identity_id`,
-      [orphans.map((a) => a.identityId), orphans.map((a) => a.visitorId)],
-    );
+    return prospectIds;
   }
 
   private upsertRows(

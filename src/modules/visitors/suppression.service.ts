@@ -4,25 +4,94 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { normalizeEmail } from '../access/access.service.js';
 
+const hmac = (salt: string, value: string) =>
+  createHmac('sha256', salt).update(value).digest('hex');
+
+/** A social account as the suppression list knows it. */
+export interface SuppressibleIdentity {
+  provider: string;
+  externalId?: string | null;
+  handle?: string | null;
+}
+
 /**
- * The suppression list: addresses never to import or message again, kept as HMAC-SHA-256 with
- * the destination's secret salt (destinations.secret_salt) so the list holds no address.
+ * What is suppressed of a social account: its provider id when known (stable: the same person
+ * whatever their handle, and a handle that later changes hands does not block its new owner),
+ * else its handle (an identity imported by handle only).
+ */
+export function identitySuppressionKey(identity: SuppressibleIdentity): string | null {
+  if (identity.externalId) return `social:${identity.provider}:id:${identity.externalId}`;
+  if (identity.handle) return `social:${identity.provider}:handle:${identity.handle.toLowerCase()}`;
+  return null;
+}
+
+/**
+ * The suppression list: addresses never to import or message again, and social accounts never
+ * to profile again (erased people), kept as HMAC-SHA-256 with the destination's secret salt
+ * (destinations.secret_salt) so the list holds no address, id or handle.
  */
 @Injectable()
 export class SuppressionService {
+  /** Salts never change once a destination exists: read once per process. */
+  private readonly salts = new Map<string, string>();
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   private async salt(destinationId: string, manager?: EntityManager): Promise<string> {
+    const known = this.salts.get(destinationId);
+    if (known) return known;
     const rows: { secret_salt: string }[] = await (manager ?? this.dataSource).query(
       'SELECT secret_salt FROM destinations WHERE id = $1',
       [destinationId],
     );
     if (!rows.length) throw new Error(`destination ${destinationId} not found`);
+    this.salts.set(destinationId, rows[0].secret_salt);
     return rows[0].secret_salt;
   }
 
   private hash(salt: string, address: string): string {
-    return createHmac('sha256', salt).update(normalizeEmail(address)).digest('hex');
+    return hmac(salt, normalizeEmail(address));
+  }
+
+  /** Suppresses social accounts (an erasure): see identitySuppressionKey. */
+  async suppressIdentities(
+    destinationId: string,
+    identities: SuppressibleIdentity[],
+    reason: string,
+    manager?: EntityManager,
+  ): Promise<void> {
+    const salt = await this.salt(destinationId, manager);
+    const keys = identities.map(identitySuppressionKey).filter((k): k is string => !!k);
+    const unique = [...new Set(keys.map((key) => hmac(salt, key)))];
+    if (!unique.length) return;
+    await (manager ?? this.dataSource).query(
+      `INSERT INTO suppressions (destination_id, address_hash, reason)
+       SELECT $1, h, $3 FROM unnest($2::text[]) AS h
+       ON CONFLICT (destination_id, address_hash) DO NOTHING`,
+      [destinationId, unique, reason],
+    );
+  }
+
+  /**
+   * The hashes under which each account may be suppressed, in order: its id's, and its handle's
+   * (an erased identity known by handle only). For a caller that looks them up in
+   * `suppressions.address_hash` together with other reads.
+   */
+  async identityHashes(
+    destinationId: string,
+    identities: SuppressibleIdentity[],
+    manager?: EntityManager,
+  ): Promise<string[][]> {
+    if (!identities.length) return [];
+    const salt = await this.salt(destinationId, manager);
+    return identities.map((identity) =>
+      [
+        identitySuppressionKey({ ...identity, handle: null }),
+        identitySuppressionKey({ ...identity, externalId: null }),
+      ]
+        .filter((key): key is string => !!key)
+        .map((key) => hmac(salt, key)),
+    );
   }
 
   async suppress(destinationId: string, address: string, reason: string, manager?: EntityManager) {

@@ -51,7 +51,10 @@ describe('assembleExport', () => {
 });
 
 describe('VisitorPrivacyService.erase', () => {
-  function setup(email: string | null) {
+  function setup(
+    email: string | null,
+    identities: { provider: string; external_id: string | null; handle: string | null }[] = [],
+  ) {
     const log: string[] = [];
     const repo = (name: string) => ({
       update: jest.fn(async (where: unknown, set: unknown) => {
@@ -73,6 +76,7 @@ describe('VisitorPrivacyService.erase', () => {
     const manager = {
       query: jest.fn(async (sql: string) => {
         log.push(`sql ${sql.trim().split(/\s+/).slice(0, 2).join(' ')}`);
+        if (sql.includes('FROM social_identities')) return identities;
         return sql.includes('FOR UPDATE') ? [{ id: ID }] : [];
       }),
       getRepository: (entity: unknown) => repos.get(entity),
@@ -86,6 +90,9 @@ describe('VisitorPrivacyService.erase', () => {
     const suppressions = {
       suppress: jest.fn(async (...args: unknown[]) => {
         log.push(`suppress ${args[1]} ${args[2]} ${args[3] === manager}`);
+      }),
+      suppressIdentities: jest.fn(async (...args: unknown[]) => {
+        log.push(`suppressIdentities ${JSON.stringify(args[1])} ${args[2]} ${args[3] === manager}`);
       }),
     } as unknown as SuppressionService;
     const events = {
@@ -124,6 +131,21 @@ describe('VisitorPrivacyService.erase', () => {
   it('suppresses nothing for a visitor without e-mail', async () => {
     const { service, suppressions } = setup(null);
     await service.erase(auth, ID);
+    expect(suppressions.suppress).not.toHaveBeenCalled();
+  });
+
+  it('suppresses the social accounts before deleting them, so ingestion never re-creates them', async () => {
+    const { service, log, suppressions } = setup(null, [
+      { provider: 'TWITTER', external_id: '42', handle: 'anne_x' },
+      { provider: 'OTHER', external_id: null, handle: 'anne' },
+    ]);
+    await service.erase(auth, ID);
+    const at = (prefix: string) => log.findIndex((l) => l.startsWith(prefix));
+    expect(log[at('suppressIdentities')]).toBe(
+      'suppressIdentities [{"provider":"TWITTER","externalId":"42","handle":"anne_x"},' +
+        '{"provider":"OTHER","externalId":null,"handle":"anne"}] erasure true',
+    );
+    expect(at('suppressIdentities')).toBeLessThan(at('identities.delete'));
     expect(suppressions.suppress).not.toHaveBeenCalled();
   });
 });

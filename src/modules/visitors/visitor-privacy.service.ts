@@ -57,7 +57,8 @@ export function assembleExport(
  * other modules add in a `visitor.exporting` listener (stays, interactions, messages, ambassador
  * history). A listener's section never replaces a core one.
  *
- * Erasure, in one transaction: the e-mail goes to the suppression list (a salted hash), other
+ * Erasure, in one transaction: the e-mail and the social accounts go to the suppression list
+ * (salted hashes; ingestion skips the posts of a suppressed account), other
  * modules unlink and blank their rows in a `visitor.erasing` listener (the stays lose the partner's
  * booking reference, interactions are unlinked and their text blanked, pending messages are
  * cancelled), identities and consents are deleted, the profile is blanked (see erasedProfile) and
@@ -202,6 +203,26 @@ export class VisitorPrivacyService {
     const event: VisitorErasingEvent = { manager, destinationId, visitorId };
     await this.events.emitAsync(VisitorEvents.ERASING, event);
 
+    // The person's accounts are suppressed before they go, so that ingestion never makes them a
+    // prospect again when they post (a salted hash: the list names no account).
+    const identities: { provider: string; external_id: string | null; handle: string | null }[] =
+      await manager.query(
+        `SELECT provider, external_id, handle FROM social_identities
+          WHERE destination_id = $1 AND visitor_id = $2`,
+        [destinationId, visitorId],
+      );
+    if (identities.length) {
+      await this.suppressions.suppressIdentities(
+        destinationId,
+        identities.map((i) => ({
+          provider: i.provider,
+          externalId: i.external_id,
+          handle: i.handle,
+        })),
+        'erasure',
+        manager,
+      );
+    }
     await manager.getRepository(SocialIdentityEntity).delete({ destinationId, visitorId });
     await manager.getRepository(ConsentEntity).delete({ destinationId, visitorId });
     await manager

@@ -1,0 +1,250 @@
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { DataSource } from 'typeorm';
+import { InteractionKind } from '../../src/modules/social/interaction.entity.js';
+import { SocialIngestService } from '../../src/modules/social/social-ingest.service.js';
+import type { NormalizedPost } from '../../src/modules/social/social.types.js';
+import { SocialProvider } from '../../src/modules/visitors/social-identity.entity.js';
+import {
+  VisitorEvents,
+  type VisitorChangedEvent,
+} from '../../src/modules/visitors/visitor.events.js';
+import { seedDestination, startTestApp, type TestApp } from '../support/app.js';
+
+type Seeded = Awaited<ReturnType<typeof seedDestination>>;
+
+const INGEST = `mutation($items: [InteractionInput!]!) {
+  ingestInteractions(items: $items) { received created updated linkedToVisitors rejected { line errors } }
+}`;
+const CREATE = `mutation($input: CreateVisitorInput!) { createVisitor(input: $input) { id } }`;
+const ERASE = 'mutation($id: ID!) { eraseVisitor(id: $id) }';
+const AT = `query($since: DateTime!, $until: DateTime!) {
+  interactions(filter: { since: $since, until: $until }, first: 5) {
+    edges { node { externalId text visitor { id tags } } }
+  }
+}`;
+
+const base = Date.UTC(2026, 9, 1, 12);
+let seq = 0;
+/** Every post has its own second: the interactions API finds one by its time. */
+const timeOf = (externalId: string) => base + Number(externalId.slice(1)) * 1000;
+/** An X post as the poller hands it to the pipeline (and as a partner sends it). */
+function post(authorExternalId: string, authorHandle: string, text = 'Superbe journée à la plage') {
+  seq++;
+  return {
+    provider: 'TWITTER',
+    externalId: `t${seq}`,
+    kind: 'POST',
+    authorExternalId,
+    authorHandle,
+    authorFollowersCount: 120,
+    text,
+    occurredAt: new Date(base + seq * 1000).toISOString(),
+  };
+}
+
+/**
+ * The ingest pipeline and the visitors around it: an erased person never comes back as a
+ * prospect, and prospects are announced like every other new visitor.
+ */
+describe('social ingest and visitors (e2e)', () => {
+  let app: TestApp;
+  let db: DataSource;
+  let a: Seeded;
+  let b: Seeded;
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    db = app.runtime.app.get(DataSource);
+    a = await seedDestination(app, 'Lorient');
+    b = await seedDestination(app, 'Brest');
+  });
+  afterAll(() => app?.stop());
+
+  const ingest = async (items: Record<string, unknown>[], headers = a.admin) =>
+    (await app.ok(INGEST, { items }, headers)).ingestInteractions as {
+      received: number;
+      created: number;
+      updated: number;
+      linkedToVisitors: number;
+      rejected: unknown[];
+    };
+  const node = async (externalId: string, headers = a.admin) => {
+    const t = timeOf(externalId);
+    const { edges } = (
+      await app.ok(
+        AT,
+        { since: new Date(t).toISOString(), until: new Date(t + 1000).toISOString() },
+        headers,
+      )
+    ).interactions as {
+      edges: {
+        node: {
+          externalId: string;
+          text: string | null;
+          visitor: { id: string; tags: string[] } | null;
+        };
+      }[];
+    };
+    expect(edges.length).toBeLessThanOrEqual(1);
+    expect(edges[0]?.node.externalId ?? externalId).toBe(externalId);
+    return edges[0]?.node;
+  };
+  const count = async (sql: string, params: unknown[]) =>
+    Number(((await db.query(sql, params)) as { n: string }[])[0].n);
+  const visitorsOf = (destinationId: string) =>
+    count('SELECT count(*) AS n FROM visitors WHERE destination_id = $1', [destinationId]);
+
+  describe('an erased person posting again', () => {
+    it('is not made a prospect again, by X id whatever the handle, or by handle when that is all we knew', async () => {
+      // A prospect from their post, and a visitor the office knew by X handle only.
+      const first = post('7001', 'lou_bzh', 'Trop bien le festival interceltique #musique');
+      expect(await ingest([first])).toMatchObject({ created: 1, linkedToVisitors: 0 });
+      const prospect = (await node(first.externalId))!.visitor!.id;
+      const known = (
+        await app.ok(
+          CREATE,
+          {
+            input: { firstName: 'Yves', identities: [{ provider: 'TWITTER', handle: 'yves_lo' }] },
+          },
+          a.admin,
+        )
+      ).createVisitor.id as string;
+      for (const id of [prospect, known]) {
+        expect((await app.ok(ERASE, { id }, a.admin)).eraseVisitor).toBe(true);
+      }
+      const visitors = await visitorsOf(a.destination.id);
+
+      // They post again (Lou under a new handle; Yves now with his X id), and so does a stranger.
+      const again = post('7001', 'lou_renamed', 'De retour à Lorient, toujours aussi beau');
+      const yves = post('7002', 'yves_lo', 'Merci pour cette belle soirée');
+      const stranger = post('7003', 'nouvelle_venue', 'Première fois à Lorient');
+      const report = await ingest([again, yves, stranger]);
+      expect(report).toMatchObject({ received: 3, created: 1, updated: 0, rejected: [] });
+
+      // Only the stranger became a prospect; nothing of Lou or Yves was stored.
+      expect(await visitorsOf(a.destination.id)).toBe(visitors + 1);
+      expect((await node(stranger.externalId))!.visitor!.tags).toEqual(['prospect']);
+      expect(await node(again.externalId)).toBeUndefined();
+      expect(await node(yves.externalId)).toBeUndefined();
+      expect(
+        await count(
+          `SELECT count(*) AS n FROM social_identities
+            WHERE destination_id = $1
+              AND (external_id IN ('7001', '7002') OR lower(handle) IN ('lou_bzh', 'lou_renamed', 'yves_lo'))`,
+          [a.destination.id],
+        ),
+      ).toBe(0);
+      // Re-reading the erased post (a poll re-reads) does not bring its text back either.
+      expect((await ingest([first])).updated).toBe(0);
+      expect(await node(first.externalId)).toMatchObject({ text: null, visitor: null });
+
+      // The suppression list names no account; another destination is not concerned.
+      const hashes: { address_hash: string }[] = await db.query(
+        'SELECT address_hash FROM suppressions WHERE destination_id = $1',
+        [a.destination.id],
+      );
+      expect(hashes).toHaveLength(2);
+      for (const { address_hash } of hashes) {
+        expect(address_hash).toMatch(/^[0-9a-f]{64}$/);
+        expect(address_hash).not.toMatch(/7001|lou|yves/);
+      }
+      const elsewhere = post('7001', 'lou_renamed');
+      expect(await ingest([elsewhere], b.admin)).toMatchObject({ created: 1 });
+      expect((await node(elsewhere.externalId, b.admin))!.visitor!.tags).toEqual(['prospect']);
+    });
+  });
+
+  describe('new prospects', () => {
+    it('emit visitor.changed after the page committed, one per new prospect, none for known people', async () => {
+      const knownId = (
+        await app.ok(
+          CREATE,
+          {
+            input: {
+              firstName: 'Anaïs',
+              identities: [{ provider: 'TWITTER', handle: 'anais_56' }],
+            },
+          },
+          a.admin,
+        )
+      ).createVisitor.id as string;
+      const page = [
+        post('8001', 'gwen_56', 'Balade le long des quais'),
+        post('8002', 'malo_56'),
+        post('8001', 'gwen_56', 'Et le soir, concert'),
+        post('8003', 'anais_56'),
+        post('8004', 'tanguy_56', 'Les crêpes du marché'),
+      ];
+      const externalIds = page.map((p) => p.externalId);
+
+      // Each event checks what is visible from outside the page's transaction at that moment.
+      const seen: { event: VisitorChangedEvent; tags: string[] | null; pageRows: number }[] = [];
+      const listener = async (event: VisitorChangedEvent) => {
+        const [visitor] = (await db.query('SELECT tags FROM visitors WHERE id = $1', [
+          event.visitorId,
+        ])) as { tags: string[] }[];
+        const pageRows = await count(
+          'SELECT count(*) AS n FROM interactions WHERE destination_id = $1 AND external_id = ANY($2)',
+          [a.destination.id, externalIds],
+        );
+        seen.push({ event, tags: visitor?.tags ?? null, pageRows });
+      };
+      const events = app.runtime.app.get(EventEmitter2);
+      events.on(VisitorEvents.CHANGED, listener);
+      try {
+        expect(await ingest(page)).toMatchObject({ created: 5, linkedToVisitors: 1 });
+        const prospects = new Set(
+          await Promise.all(
+            ['t' + (seq - 4), 't' + (seq - 3), 't' + seq].map(
+              async (id) => (await node(id))!.visitor!.id,
+            ),
+          ),
+        );
+        expect(prospects.size).toBe(3);
+        expect(seen.map((s) => s.event.visitorId).sort()).toEqual([...prospects].sort());
+        for (const s of seen) {
+          expect(s.event.destinationId).toBe(a.destination.id);
+          expect(s.tags).toEqual(['prospect']);
+          expect(s.pageRows).toBe(page.length);
+        }
+        expect(seen.some((s) => s.event.visitorId === knownId)).toBe(false);
+
+        // Read again: nobody is new.
+        seen.length = 0;
+        expect(await ingest(page)).toMatchObject({ created: 0, updated: 5 });
+        expect(seen).toEqual([]);
+      } finally {
+        events.off(VisitorEvents.CHANGED, listener);
+      }
+    });
+
+    it('are announced for X pages fed to the pipeline by the poller too', async () => {
+      const seen: string[] = [];
+      const listener = (event: VisitorChangedEvent) => void seen.push(event.visitorId);
+      const events = app.runtime.app.get(EventEmitter2);
+      events.on(VisitorEvents.CHANGED, listener);
+      try {
+        const posts: NormalizedPost[] = ['9001', '9002'].map((author, i) => ({
+          provider: SocialProvider.TWITTER,
+          externalId: `x${author}`,
+          kind: InteractionKind.POST,
+          authorExternalId: author,
+          authorHandle: `poll_${author}`,
+          text: 'Lorient, la mer et le port',
+          occurredAt: new Date(base + i),
+        }));
+        const report = await app.runtime.app
+          .get(SocialIngestService)
+          .ingest(a.destination.id, posts, { source: 'x' });
+        expect(report.created).toBe(2);
+        const ids: { visitor_id: string }[] = await db.query(
+          `SELECT visitor_id FROM social_identities WHERE destination_id = $1 AND external_id = ANY($2)`,
+          [a.destination.id, ['9001', '9002']],
+        );
+        expect(seen.sort()).toEqual(ids.map((r) => r.visitor_id).sort());
+      } finally {
+        events.off(VisitorEvents.CHANGED, listener);
+      }
+    });
+  });
+});
