@@ -13,6 +13,9 @@ export const DEMO_ADMIN_EMAIL = 'rennes-admin@escale.local';
 export const DEMO_HASHTAG = 'RennesSocialDerby';
 export const DEMO_SEED = 2016;
 export const DEMO_STAY_SOURCE = 'demo';
+/** Posts of the month, and people posting them besides the streets. */
+export const DEMO_POSTS = 3000;
+export const DEMO_PEOPLE = 360;
 
 export interface DemoPlace {
   name: string;
@@ -121,6 +124,19 @@ export function demoPeriod(now: Date): { from: Date; to: Date } {
     local >= local.set({ month: 5, day: 1 }).startOf('day') ? local.year : local.year - 1;
   const from = DateTime.fromObject({ year, month: 4, day: 1 }, { zone: DEMO_TIME_ZONE });
   return { from: from.toJSDate(), to: from.plus({ months: 1 }).toJSDate() };
+}
+
+/** The options of the fake X API's derby generator for this demo (the test makes the same). */
+export function demoDerbyOptions(period: { from: Date; to: Date }) {
+  return {
+    seed: DEMO_SEED,
+    places: DEMO_PLACES.map((p) => ({ handle: p.handle, name: p.name })),
+    start: period.from,
+    end: period.to,
+    posts: DEMO_POSTS,
+    people: DEMO_PEOPLE,
+    hashtag: DEMO_HASHTAG,
+  };
 }
 
 /** mulberry32: a small seeded PRNG, so a second run makes the same visitors. */

@@ -13,9 +13,9 @@ import {
   DEMO_HASHTAG,
   DEMO_LOCALE,
   DEMO_PLACES,
-  DEMO_SEED,
   DEMO_STAY_SOURCE,
   DEMO_TIME_ZONE,
+  demoDerbyOptions,
   demoPeriod,
   demoStays,
   demoVisitors,
@@ -49,9 +49,6 @@ export interface DemoOptions {
   env: Record<string, string | undefined>;
   fakeX: DemoFakeXModule;
   out?: (line: string) => void;
-  /** Sizes, smaller in quick runs. */
-  visitors?: number;
-  posts?: number;
 }
 
 export interface DemoReport {
@@ -66,10 +63,10 @@ export interface DemoReport {
 }
 
 const X_TOKEN = 'demo-bearer-token';
-const PEOPLE = 360;
 /** Visitors whose X handle is on their profile (people of the derby scenario). */
 const VISITORS_WITH_HANDLES = 300;
 const STAY_BATCH = 25;
+const DEMO_VISITORS = 500;
 
 /**
  * TEMPORARY, until campaigns/messaging, ambassadors and the wall are merged: true when this build
@@ -107,15 +104,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const skip = (step: string) => skipped.push(step);
 
   const period = demoPeriod(new Date());
-  const derby = options.fakeX.generateDerbyScenario({
-    seed: DEMO_SEED,
-    places: DEMO_PLACES.map((p) => ({ handle: p.handle, name: p.name })),
-    start: period.from,
-    end: period.to,
-    posts: options.posts ?? 3000,
-    people: PEOPLE,
-    hashtag: DEMO_HASHTAG,
-  });
+  const derby = options.fakeX.generateDerbyScenario(demoDerbyOptions(period));
   // The fake's clock starts at the beginning of the month: search/recent sees the 7 days before
   // its clock, so the month is read by polling as the clock moves through it (see ingestion).
   const fake = await options.fakeX.startFakeX(derby.scenario as never, {
@@ -190,7 +179,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       `${DEMO_PLACES.length} competing places of the 2016 Social Derby: ${DEMO_PLACES.map((p) => `${p.name} @${p.handle}`).join(', ')}`,
     );
 
-    const visitors = demoVisitors(derby.people, options.visitors ?? 500, VISITORS_WITH_HANDLES);
+    const visitors = demoVisitors(derby.people, DEMO_VISITORS, VISITORS_WITH_HANDLES);
     const imported = await api.request<{
       importVisitors: { created: number; updated: number; rejected: unknown[] };
     }>(
