@@ -3,6 +3,7 @@
  * the server first, PGlite serves one process):
  *   npm run cli -- create-destination --name Rennes --admin-email a@b.fr --admin-password '…' [--time-zone Europe/Paris] [--locale fr]
  *   npm run cli -- create-user --destination Rennes --email m@b.fr --password '…' --role MARKETER
+ *   npm run cli -- delete-destination --destination Rennes --yes
  */
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
@@ -15,7 +16,8 @@ import { createRuntime } from '../runtime.js';
 
 const USAGE = `usage:
   cli create-destination --name <name> --admin-email <email> --admin-password <password> [--time-zone <IANA>] [--locale <BCP 47>]
-  cli create-user --destination <name or id> --email <email> --password <password> --role ADMIN|MARKETER|ANALYST`;
+  cli create-user --destination <name or id> --email <email> --password <password> --role ADMIN|MARKETER|ANALYST
+  cli delete-destination --destination <name or id> --yes   (deletes every row of it, users included)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -31,16 +33,21 @@ async function main(argv: string[]): Promise<number> {
       email: { type: 'string' },
       password: { type: 'string' },
       role: { type: 'string' },
+      yes: { type: 'boolean' },
     },
   });
   const need = (...names: (keyof typeof values)[]) => {
     const missing = names.filter((n) => !values[n]);
     if (missing.length) throw new UsageError(`missing ${missing.map((m) => `--${m}`).join(', ')}`);
   };
-  if (command !== 'create-destination' && command !== 'create-user')
+  if (!['create-destination', 'create-user', 'delete-destination'].includes(command ?? ''))
     throw new UsageError(`unknown command ${command ?? '(none)'}`);
   if (command === 'create-destination') need('name', 'admin-email', 'admin-password');
-  else need('destination', 'email', 'password', 'role');
+  else if (command === 'create-user') need('destination', 'email', 'password', 'role');
+  else {
+    need('destination');
+    if (!values.yes) throw new UsageError('delete-destination deletes all its data: add --yes');
+  }
 
   // An API-role process that does not listen: no job is processed, no first-boot destination made.
   const config = { ...loadConfig(process.env), role: 'api' as const };
@@ -64,6 +71,11 @@ async function main(argv: string[]): Promise<number> {
           ? `Created destination ${destination.name} (${destination.id}) and its admin.`
           : `Destination ${destination.name} already exists (${destination.id}): nothing changed.`,
       );
+    } else if (command === 'delete-destination') {
+      const destination = await destinations.findByNameOrId(values.destination!);
+      if (!destination) throw new UsageError(`no destination named ${values.destination}`);
+      await destinations.deleteDestination(destination.id);
+      console.log(`Deleted destination ${destination.name} (${destination.id}) and all its data.`);
     } else {
       const role = values.role!.toUpperCase() as Role;
       if (!Object.values(Role).includes(role))

@@ -331,6 +331,14 @@ export class DestinationsService {
     return { destination, created: true };
   }
 
+  /**
+   * Deletes a destination and every row of it: all tenant tables cascade from `destinations`
+   * (CLI `delete-destination`, the demo's reset). Jobs already queued for it find nothing to do.
+   */
+  async deleteDestination(id: string): Promise<void> {
+    await this.destinations.delete({ id: assertId(id) });
+  }
+
   /** For the CLI: a destination by exact name, or by id. */
   async findByNameOrId(nameOrId: string): Promise<DestinationEntity | null> {
     const byName = await this.destinations.findOneBy({ name: nameOrId });

@@ -300,11 +300,13 @@ export class InterestsService {
   }
 
   /** upsertPlace lives here because it links interests, which sit below destinations. */
-  upsertPlace(auth: AuthContext, args: UpsertPlaceArgs): Promise<PlaceEntity> {
+  async upsertPlace(auth: AuthContext, args: UpsertPlaceArgs): Promise<PlaceEntity> {
+    // Read before the transaction: bySlugs uses its own connection, and on the embedded PGlite
+    // (one session for all connections) a second connection waits for the transaction: deadlock.
+    const interests = args.interestSlugs
+      ? await this.bySlugs(auth, args.interestSlugs, 'interestSlugs')
+      : undefined;
     return this.dataSource.transaction(async (manager) => {
-      const interests = args.interestSlugs
-        ? await this.bySlugs(auth, args.interestSlugs, 'interestSlugs')
-        : undefined;
       const place = await this.destinations.upsertPlace(auth, args, manager);
       if (interests) {
         const links = manager.getRepository(PlaceInterestEntity);

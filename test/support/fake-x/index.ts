@@ -5,3 +5,11 @@ export { FakeXStore, retweetText, type NewPost } from './store.js';
 export { extractEntities } from './entities.js';
 export { snowflake, snowflakeTime, compareIds } from './snowflake.js';
 export type * from './types.js';
+export {
+  generateDerbyScenario,
+  type DerbyExpectation,
+  type DerbyPerson,
+  type DerbyPlace,
+  type DerbyScenario,
+  type DerbyScenarioOptions,
+} from './derby.js';
