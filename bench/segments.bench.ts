@@ -485,6 +485,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
  * first page of 50: `page`, whose connection carries the exact total; breakdowns: `preview`),
  * against the same questions written by hand for this schema and run directly with pg. Service
  * and baseline alternate run by run, so load from elsewhere on the machine hits both alike.
+ * SEGMENTS_BENCH_VISITORS=20000 for a quick run; SEGMENTS_BENCH_KEEP=1 keeps the database.
  */
 export async function benchSegments(): Promise<void> {
   const visitors = Number(process.env.SEGMENTS_BENCH_VISITORS) || VISITORS;
@@ -602,7 +603,7 @@ export async function benchSegments(): Promise<void> {
     );
   } finally {
     await pool.end();
-    await drop();
+    await drop(Boolean(process.env.SEGMENTS_BENCH_KEEP));
   }
 }
 
