@@ -5,6 +5,7 @@ import * as m2 from './1795673859310-Segments.js';
 import * as m3 from './1795674724667-SegmentsPerformance.js';
 import * as m4 from './1795674759800-Social.js';
 import * as m5 from './1796006353808-SegmentCacheMaintenance.js';
+import * as m6 from './1796009000000-SegmentCountIndex.js';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const migrations: Function[] = [
@@ -14,4 +15,5 @@ export const migrations: Function[] = [
   ...Object.values(m3),
   ...Object.values(m4),
   ...Object.values(m5),
+  ...Object.values(m6),
 ];
