@@ -9,7 +9,7 @@ const ADMIN_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:543
 export async function benchRuntime(): Promise<{
   runtime: Runtime;
   url: string;
-  drop(): Promise<void>;
+  drop(keep?: boolean): Promise<void>;
 }> {
   const name = `escale_bench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: ADMIN_URL });
@@ -32,8 +32,14 @@ export async function benchRuntime(): Promise<{
   return {
     runtime,
     url,
-    async drop() {
+    /** With `keep`, the database stays (to study its query plans), and its URL is printed. */
+    async drop(keep = false) {
       await runtime.stop();
+      if (keep) {
+        console.log(`kept the database: ${url}`);
+        await admin.end();
+        return;
+      }
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();
     },

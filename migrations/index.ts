@@ -4,7 +4,9 @@ import * as m1 from './1795671607713-CrmCore.js';
 import * as m2 from './1795673859310-Segments.js';
 import * as m3 from './1795674724667-SegmentsPerformance.js';
 import * as m4 from './1795674759800-Social.js';
-import * as m5 from './1796006391668-StayOwner.js';
+import * as m5 from './1796006353808-SegmentCacheMaintenance.js';
+import * as m6 from './1796006391668-StayOwner.js';
+import * as m7 from './1796009000000-SegmentCountIndex.js';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const migrations: Function[] = [
@@ -14,4 +16,6 @@ export const migrations: Function[] = [
   ...Object.values(m3),
   ...Object.values(m4),
   ...Object.values(m5),
+  ...Object.values(m6),
+  ...Object.values(m7),
 ];

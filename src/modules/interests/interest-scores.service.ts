@@ -46,7 +46,9 @@ export interface RefreshResult {
 
 /**
  * Interests scored at least this are the visitor's "strong" interests, cached on the visitor row
- * (`visitors.strong_interests`, GIN-indexed) by every refresh: segments' default threshold.
+ * (`visitors.strong_interests`, GIN-indexed) by triggers on visitor_interests (the SQL function
+ * `strong_interests_of`, migration SegmentCacheMaintenance, holds the same number): segments'
+ * default threshold.
  */
 export const STRONG_INTEREST_SCORE = 0.2;
 
@@ -60,10 +62,9 @@ const FIRST_UUID = '00000000-0000-0000-0000-000000000000';
  * score = 1 − exp(−Σ weightᵢ · 2^(−ageᵢ / halfLife)), over the visitor's evidence for the
  * interest, age = now − occurred_at (never negative). The exponents are capped because
  * PostgreSQL raises an error on float underflow (2^−1000 and e^−700 are already ~0).
- * The same statement rewrites `visitors.strong_interests` (interests scored ≥ $5) of the visitors
- * whose set changed (data-modifying CTEs all run, and see the snapshot before the statement:
- * hence computed from `agg`, the new scores, not from the table).
- * $1 destination, $2 visitor ids, $3 now, $4 half-life in seconds, $5 STRONG_INTEREST_SCORE.
+ * Triggers on visitor_interests then rewrite `visitors.strong_interests` of the visitors whose set
+ * changed (migration SegmentCacheMaintenance).
+ * $1 destination, $2 visitor ids, $3 now, $4 half-life in seconds.
  */
 const REFRESH_SQL = `
 WITH scope AS (
@@ -102,20 +103,6 @@ deleted AS (
    WHERE vi.destination_id = $1
      AND vi.visitor_id IN (SELECT visitor_id FROM scope)
      AND NOT EXISTS (SELECT 1 FROM agg a WHERE a.visitor_id = vi.visitor_id AND a.interest_id = vi.interest_id)
-  RETURNING 1
-),
-strong AS (
-  UPDATE visitors v
-     SET strong_interests = s.ids
-    FROM (SELECT sc.visitor_id,
-                 coalesce(array_agg(a.interest_id ORDER BY a.interest_id)
-                            FILTER (WHERE a.score >= $5::float8), '{}') AS ids
-            FROM scope sc
-            LEFT JOIN agg a ON a.visitor_id = sc.visitor_id
-           GROUP BY sc.visitor_id) s
-   WHERE v.id = s.visitor_id
-     AND v.destination_id = $1
-     AND v.strong_interests IS DISTINCT FROM s.ids
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM upserted)::int AS upserted,
@@ -308,7 +295,6 @@ export class InterestScoresService {
       visitorIds,
       this.clock.now().toISOString(),
       this.halfLifeSeconds,
-      STRONG_INTEREST_SCORE,
     ]);
     return { visitors: visitorIds.length, upserted: row.upserted, deleted: row.deleted };
   }

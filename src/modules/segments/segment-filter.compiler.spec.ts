@@ -75,7 +75,6 @@ describe('segment filter compiler', () => {
         ['fr-CA'],
         ['fr-CA-%'],
         [IDS.get('gastronomy')],
-        0.2,
         'EMAIL',
         'MARKETING',
         '2026-07-01T00:00:00.000Z',
@@ -95,27 +94,56 @@ describe('segment filter compiler', () => {
   });
 
   it('compiles each criterion over alias v with the shared SQL definitions', () => {
-    expect(compile({ interestsAny: ['gastronomy', 'heritage'] }).sql).toBe(
-      'EXISTS (SELECT 1 FROM visitor_interests vi WHERE vi.visitor_id = v.id AND vi.interest_id = ANY($1::uuid[]) AND vi.score >= $2::float8)',
+    // The default threshold reads the interests cached on the row (GIN: && any, @> all).
+    expect(compile({ interestsAny: ['gastronomy', 'heritage'] })).toMatchObject({
+      sql: 'v.strong_interests && $1::uuid[]',
+      values: [[IDS.get('gastronomy'), IDS.get('heritage')]],
+    });
+    expect(compile({ interestsAll: ['gastronomy', 'heritage'] })).toMatchObject({
+      sql: 'v.strong_interests @> $1::uuid[]',
+      values: [[IDS.get('gastronomy'), IDS.get('heritage')]],
+    });
+    expect(compile({ interestsAny: ['heritage'], minInterestScore: 0.2 }).sql).toBe(
+      'v.strong_interests && $1::uuid[]',
     );
+    // Any other threshold reads the materialised scores.
+    expect(compile({ interestsAny: ['gastronomy', 'heritage'], minInterestScore: 0.5 })).toEqual({
+      sql: 'EXISTS (SELECT 1 FROM visitor_interests vi WHERE vi.visitor_id = v.id AND vi.interest_id = ANY($1::uuid[]) AND vi.score >= $2::float8)',
+      values: [[IDS.get('gastronomy'), IDS.get('heritage')], 0.5],
+      filter: { interestsAny: ['gastronomy', 'heritage'], minInterestScore: 0.5 },
+    });
     const all = compile({ interestsAll: ['gastronomy', 'heritage'], minInterestScore: 0.5 });
     expect(all.sql.match(/EXISTS/g)).toHaveLength(2);
+    expect(all.sql).not.toContain('strong_interests');
     expect(all.values).toEqual([IDS.get('gastronomy'), 0.5, IDS.get('heritage')]);
+    expect(compile({ interestsAll: ['heritage'], minInterestScore: 0 }).sql).toContain(
+      'vi.score >= $2::float8',
+    );
+    // The phase of the row's cached stay facts, by the one definition (stay_phase).
     expect(compile({ phases: ['DURING' as never, 'BEFORE' as never] })).toEqual({
-      sql: 'visitor_phase(v.id, $1::timestamptz, $2::integer) = ANY($3::text[])',
+      sql: 'stay_phase(v.booked_stays, v.stay_departures, $1::timestamptz, $2::integer) = ANY($3::text[])',
       values: [PHASE.now, 90, ['BEFORE', 'DURING']],
       filter: { phases: ['BEFORE', 'DURING'] },
     });
-    expect(compile({ stayOverlaps: {} }).sql).toContain("s_ov.status <> 'CANCELLED'");
+    const overlaps = compile({ stayOverlaps: {} }).sql;
+    expect(overlaps).toContain("s_ov.status <> 'CANCELLED'");
+    expect(overlaps).toContain('s_ov.destination_id = v.destination_id');
     expect(compile({ countries: ['FR'] }).sql).toBe('v.country_code = ANY($1::text[])');
     expect(compile({ tagsAny: ['vip'] }).sql).toBe('v.tags && $1::text[]');
     expect(compile({ locales: ['fr'] })).toMatchObject({
       sql: '(v.locale = ANY($1::text[]) OR v.locale LIKE ANY($2::text[]))',
       values: [['fr'], ['fr-%']],
     });
+    // Consents: the granted pairs cached on the row, as consent_key() writes them.
     expect(compile({ hasConsent: { purpose: 'PROFILING' as never } })).toMatchObject({
-      sql: 'visitor_consent(v.id, $1::text, $2::text)',
+      sql: 'v.granted_consents @> ARRAY[consent_key($1::text, $2::text)]',
       values: [null, 'PROFILING'],
+    });
+    expect(
+      compile({ hasConsent: { channel: 'EMAIL' as never, purpose: 'MARKETING' as never } }),
+    ).toMatchObject({
+      sql: 'v.granted_consents @> ARRAY[consent_key($1::text, $2::text)]',
+      values: ['EMAIL', 'MARKETING'],
     });
   });
 
@@ -135,8 +163,8 @@ describe('segment filter compiler', () => {
     });
     expect(sql).toBe(
       '(v.country_code = ANY($1::text[]) AND v.tags && $2::text[] AND v.tags && $3::text[]' +
-        ' AND ((v.locale = ANY($4::text[]) OR v.locale LIKE ANY($5::text[])) OR EXISTS (SELECT 1 FROM visitor_interests vi WHERE vi.visitor_id = v.id AND vi.interest_id = ANY($6::uuid[]) AND vi.score >= $7::float8))' +
-        ' AND ((v.country_code = ANY($8::text[])) IS NOT TRUE))',
+        ' AND ((v.locale = ANY($4::text[]) OR v.locale LIKE ANY($5::text[])) OR v.strong_interests && $6::uuid[])' +
+        ' AND ((v.country_code = ANY($7::text[])) IS NOT TRUE))',
     );
     // A condition that is never NULL is negated plainly (an anti-join for the planner).
     expect(compile({ not: { tagsAny: ['a'] } }).sql).toBe('NOT (v.tags && $1::text[])');
@@ -145,12 +173,13 @@ describe('segment filter compiler', () => {
   });
 
   it('inherits minInterestScore into nested filters that do not set their own', () => {
-    const { values } = compile({
+    const { sql, values } = compile({
       minInterestScore: 0.1,
       or: [
         { interestsAny: ['gastronomy'] },
         { interestsAny: ['heritage'], minInterestScore: 0.5 },
         { not: { interestsAny: ['heritage'] } },
+        { interestsAll: ['heritage'], minInterestScore: 0.2 },
       ],
     });
     expect(values).toEqual([
@@ -159,7 +188,21 @@ describe('segment filter compiler', () => {
       [IDS.get('heritage')],
       0.5,
       [IDS.get('heritage')],
+      [IDS.get('heritage')],
     ]);
+    // Only the branch back at the default threshold reads the cached interests.
+    expect(sql.match(/EXISTS/g)).toHaveLength(3);
+    expect(sql.match(/strong_interests/g)).toHaveLength(1);
+    // And a default inherited from the top holds inside a non-default branch's siblings.
+    const inherited = compile({
+      and: [
+        { interestsAny: ['heritage'] },
+        { minInterestScore: 0.7, or: [{ interestsAny: ['gastronomy'] }] },
+      ],
+    });
+    expect(inherited.sql).toBe(
+      '(v.strong_interests && $1::uuid[] AND (EXISTS (SELECT 1 FROM visitor_interests vi WHERE vi.visitor_id = v.id AND vi.interest_id = ANY($2::uuid[]) AND vi.score >= $3::float8)))',
+    );
   });
 
   it(`accepts ${MAX_FILTER_DEPTH} levels and refuses more`, () => {

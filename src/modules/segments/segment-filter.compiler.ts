@@ -19,8 +19,11 @@
  * Semantics (every criterion given in one filter must hold):
  * - `interestsAny`: the visitor has at least one of the interests with a materialised score
  *   (`visitor_interests`) ≥ `minInterestScore`; `interestsAll`: every one of them. The threshold
- *   defaults to 0.2 and is inherited by nested filters that do not set their own.
- * - `phases`: `visitor_phase()` (stays/journey-phase.ts), the same definition as `Visitor.phase`.
+ *   defaults to 0.2 and is inherited by nested filters that do not set their own. At 0.2 the
+ *   compiler reads the set cached on the row (`visitors.strong_interests`, written by the same
+ *   statement as the scores); at any other threshold, the scores.
+ * - `phases`: `stay_phase()` of the stay facts cached on the row (stays/journey-phase.ts), the
+ *   same definition as `Visitor.phase`.
  * - `stayOverlaps`: a stay that is not cancelled overlaps [from, to) (either bound open).
  * - `countries`: ISO 3166-1 alpha-2. `locales`: a tag matches itself and the more specific tags
  *   it starts ("fr" matches "fr", "fr-FR", "fr-CA"; "fr-FR" does not match "fr-CA").
@@ -28,8 +31,8 @@
  * - `ambassadorTiers` / `minAmbassadorScore`: on `AMBASSADOR_SQL` (every visitor is NONE / 0
  *   until the ambassadors module adds the scores).
  * - `hasConsent`: the visitor's current (newest) consent record for (channel, purpose) is
- *   granted, as `visitor_consent()` decides; no channel means the channel-less record (the way
- *   PROFILING is recorded).
+ *   granted, as `visitor_consent()` decides (read from the cached `granted_consents`, see
+ *   grantedConsentSql); no channel means the channel-less record (the way PROFILING is recorded).
  * - `interactedSince`: the visitor has an interaction (any kind, any provider) at or after the
  *   instant.
  * - `and`: every sub-filter; `or`: at least one; `not`: the visitors the sub-filter does not
@@ -38,6 +41,7 @@
  */
 import { badInput } from '../../common/errors/app-error.js';
 import { canonicalLocale } from '../../common/validation.js';
+import { STRONG_INTEREST_SCORE } from '../interests/interest-scores.service.js';
 import { JourneyPhase, phaseSql, stayOverlapsSql } from '../stays/journey-phase.js';
 import { Channel, ConsentPurpose } from '../visitors/consent.entity.js';
 import { isCountryCode } from '../visitors/visitor-fields.js';
@@ -45,7 +49,8 @@ import { AmbassadorTier } from './segment-filter.input.js';
 
 export const MAX_FILTER_DEPTH = 8;
 export const MAX_FILTER_CONDITIONS = 200;
-export const DEFAULT_MIN_INTEREST_SCORE = 0.2;
+/** The cached threshold (`visitors.strong_interests`): the default costs one array test. */
+export const DEFAULT_MIN_INTEREST_SCORE = STRONG_INTEREST_SCORE;
 export const MAX_AMBASSADOR_SCORE = 100;
 
 /**
@@ -425,24 +430,41 @@ export interface SqlCondition {
 const sure = (sql: string): SqlCondition => ({ sql, nullable: false });
 
 /**
+ * "The current consent of visitor `v` for (channel, purpose) is granted", read from the row's
+ * cached `granted_consents` (the `consent_key()` of each pair `visitor_consent()` grants, kept by
+ * triggers on consents): the same answer as `visitor_consent(v.id, channel, purpose)` without a
+ * subquery per row. `channel` and `purpose` are placeholders (a NULL channel: the channel-less
+ * record, the way PROFILING is recorded).
+ */
+export function grantedConsentSql(alias: string, channel: string, purpose: string): string {
+  return `${alias}.granted_consents @> ARRAY[consent_key(${channel}::text, ${purpose}::text)]`;
+}
+
+/**
  * The SQL of each criterion, over the visitor alias `v`: the one place to tune (indexes,
  * materialised columns). Each takes the statement's parameters and the normalised values.
  */
 export const SEGMENT_SQL = {
+  // At the cached threshold, the row's `strong_interests` (GIN: `&&` any, `@>` all); at any
+  // other, the materialised scores themselves.
   interestsAny: (p: SqlParams, interestIds: string[], minScore: number) =>
     sure(
-      `EXISTS (SELECT 1 FROM visitor_interests vi WHERE vi.visitor_id = v.id` +
-        ` AND vi.interest_id = ANY(${p.add(interestIds)}::uuid[]) AND vi.score >= ${p.add(minScore)}::float8)`,
+      minScore === STRONG_INTEREST_SCORE
+        ? `v.strong_interests && ${p.add(interestIds)}::uuid[]`
+        : `EXISTS (SELECT 1 FROM visitor_interests vi WHERE vi.visitor_id = v.id` +
+            ` AND vi.interest_id = ANY(${p.add(interestIds)}::uuid[]) AND vi.score >= ${p.add(minScore)}::float8)`,
     ),
   interestsAll: (p: SqlParams, interestIds: string[], minScore: number) =>
     sure(
-      `(${interestIds
-        .map(
-          (id) =>
-            `EXISTS (SELECT 1 FROM visitor_interests vi WHERE vi.visitor_id = v.id` +
-            ` AND vi.interest_id = ${p.add(id)}::uuid AND vi.score >= ${p.add(minScore)}::float8)`,
-        )
-        .join(' AND ')})`,
+      minScore === STRONG_INTEREST_SCORE
+        ? `v.strong_interests @> ${p.add(interestIds)}::uuid[]`
+        : `(${interestIds
+            .map(
+              (id) =>
+                `EXISTS (SELECT 1 FROM visitor_interests vi WHERE vi.visitor_id = v.id` +
+                ` AND vi.interest_id = ${p.add(id)}::uuid AND vi.score >= ${p.add(minScore)}::float8)`,
+            )
+            .join(' AND ')})`,
     ),
   phases: (p: SqlParams, phases: JourneyPhase[], now: string, afterDays: number) =>
     sure(`${phaseSql('v', p.add(now), p.add(afterDays))} = ANY(${p.add(phases)}::text[])`),
@@ -462,7 +484,7 @@ export const SEGMENT_SQL = {
   minAmbassadorScore: (p: SqlParams, min: number) =>
     sure(`${AMBASSADOR_SQL.score('v')} >= ${p.add(min)}::float8`),
   hasConsent: (p: SqlParams, channel: Channel | null, purpose: ConsentPurpose) =>
-    sure(`visitor_consent(v.id, ${p.add(channel)}::text, ${p.add(purpose)}::text)`),
+    sure(grantedConsentSql('v', p.add(channel), p.add(purpose))),
   interactedSince: (p: SqlParams, since: string) =>
     sure(
       `EXISTS (SELECT 1 FROM interactions i WHERE i.visitor_id = v.id` +

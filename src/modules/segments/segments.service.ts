@@ -15,6 +15,7 @@ import { DestinationsService } from '../destinations/destinations.service.js';
 import type { DestinationEntity } from '../destinations/destination.entity.js';
 import { InterestsService } from '../interests/interests.service.js';
 import { phaseParams, phaseSql } from '../stays/journey-phase.js';
+import { ConsentPurpose } from '../visitors/consent.entity.js';
 import { requiresProfilingConsent } from '../visitors/visitor-access.js';
 import { VisitorEntity } from '../visitors/visitor.entity.js';
 import {
@@ -31,6 +32,7 @@ import {
   compileFilter,
   DEFAULT_MIN_INTEREST_SCORE,
   filterKey,
+  grantedConsentSql,
   SqlParams,
   type NormalizedFilter,
   type SegmentFilterLike,
@@ -128,7 +130,9 @@ export class SegmentsService {
     if (!options.includeErased || requiresProfilingConsent(auth)) {
       scope.push('v.erased_at IS NULL');
     }
-    if (requiresProfilingConsent(auth)) scope.push("visitor_consent(v.id, NULL, 'PROFILING')");
+    if (requiresProfilingConsent(auth)) {
+      scope.push(grantedConsentSql('v', p.add(null), p.add(ConsentPurpose.PROFILING)));
+    }
     const phase = checked.usesPhases
       ? {
           now: now.toISOString(),
@@ -344,19 +348,26 @@ export class SegmentsService {
       by_tier: KeyCount[];
     }[] = await this.dataSource.query(
       `WITH m AS MATERIALIZED (
-         SELECT v.id, v.country_code, ${phase} AS phase, ${AMBASSADOR_SQL.tier('v')} AS tier
+         SELECT v.id, v.country_code, v.strong_interests, ${phase} AS phase,
+                ${AMBASSADOR_SQL.tier('v')} AS tier
            FROM visitors v
           WHERE ${compiled.where}
        )
        SELECT (SELECT count(*) FROM m)::int AS total,
               ${fingerprint ? '(SELECT coalesce(bit_xor(uuid_hash_extended(m.id, 0)), 0) FROM m)::text' : 'NULL'} AS fingerprint,
               ${groups(
-                `SELECT i.slug AS key, count(*)::int AS count
-                   FROM m
-                   JOIN visitor_interests vi ON vi.visitor_id = m.id
-                    AND vi.score >= ${p.add(compiled.minInterestScore)}::float8
-                   JOIN interests i ON i.id = vi.interest_id
-                  GROUP BY i.slug`,
+                compiled.minInterestScore === DEFAULT_MIN_INTEREST_SCORE
+                  ? // The cached set of the row (see SEGMENT_SQL.interestsAny): no join per visitor.
+                    `SELECT i.slug AS key, count(*)::int AS count
+                       FROM m CROSS JOIN unnest(m.strong_interests) AS x(id)
+                       JOIN interests i ON i.id = x.id
+                      GROUP BY i.slug`
+                  : `SELECT i.slug AS key, count(*)::int AS count
+                       FROM m
+                       JOIN visitor_interests vi ON vi.visitor_id = m.id
+                        AND vi.score >= ${p.add(compiled.minInterestScore)}::float8
+                       JOIN interests i ON i.id = vi.interest_id
+                      GROUP BY i.slug`,
               )} AS by_interest,
               ${groups(
                 `SELECT coalesce(m.country_code, ${p.add(UNKNOWN_KEY)}::text) AS key, count(*)::int AS count

@@ -1,12 +1,12 @@
 import { phaseParams, phaseSql, stayOverlapsSql } from './journey-phase.js';
 
 describe('phase SQL helpers', () => {
-  it('call the one SQL definition, visitor_phase()', () => {
+  it('call the one SQL definition, stay_phase(), on the stay facts cached on the row', () => {
     expect(phaseSql('v')).toBe(
-      'visitor_phase(v.id, :phaseNow::timestamptz, :phaseAfterDays::integer)',
+      'stay_phase(v.booked_stays, v.stay_departures, :phaseNow::timestamptz, :phaseAfterDays::integer)',
     );
     expect(phaseSql('visitor', '$1', 'd.after_stay_days')).toBe(
-      'visitor_phase(visitor.id, $1::timestamptz, d.after_stay_days::integer)',
+      'stay_phase(visitor.booked_stays, visitor.stay_departures, $1::timestamptz, d.after_stay_days::integer)',
     );
   });
 
@@ -26,6 +26,7 @@ describe('phase SQL helpers', () => {
   it('writes the overlap of half-open stays, cancelled ones ignored', () => {
     const sql = stayOverlapsSql('v', ':from', ':to');
     expect(sql).toContain("status <> 'CANCELLED'");
+    expect(sql).toContain('s_ov.destination_id = v.destination_id');
     expect(sql).toContain('s_ov.departure_at > :from::timestamptz');
     expect(sql).toContain('s_ov.arrival_at < :to::timestamptz');
   });

@@ -1,0 +1,310 @@
+import { jest } from '@jest/globals';
+import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { Clock } from '../../src/common/clock/clock.js';
+import type { AuthContext } from '../../src/modules/access/auth-context.js';
+import { Role } from '../../src/modules/access/user.entity.js';
+import { InterestScoresService } from '../../src/modules/interests/interest-scores.service.js';
+import { SegmentsService } from '../../src/modules/segments/segments.service.js';
+import { seedDestination, startTestApp, type TestApp } from '../support/app.js';
+
+type Seeded = Awaited<ReturnType<typeof seedDestination>>;
+type Filter = Record<string, unknown>;
+
+const DAY = 86_400_000;
+const NOW = Date.parse('2026-07-01T12:00:00.000Z');
+const iso = (ms: number) => new Date(ms).toISOString();
+
+const VISITORS = `query($filter: SegmentFilterInput, $first: Int, $after: String) {
+  visitors(filter: $filter, first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor } edges { node { id } }
+  }
+}`;
+const CREATE_VISITOR =
+  'mutation($input: CreateVisitorInput!) { createVisitor(input: $input) { id } }';
+const UPDATE_VISITOR =
+  'mutation($id: ID!, $input: UpdateVisitorInput!) { updateVisitor(id: $id, input: $input) { id } }';
+const RECORD_CONSENT =
+  'mutation($id: ID!, $c: ConsentInput!) { recordConsent(visitorId: $id, consent: $c) { id } }';
+const UPSERT_STAY = 'mutation($input: StayInput!) { upsertStay(input: $input) { id } }';
+const HEADER =
+  'firstName,lastName,email,phone,locale,countryCode,timeZone,tags,twitterHandle,consentEmailMarketing,declaredInterests';
+
+const EMAIL_MARKETING: Filter = { hasConsent: { channel: 'EMAIL', purpose: 'MARKETING' } };
+const PROFILING: Filter = { hasConsent: { purpose: 'PROFILING' } };
+const HERITAGE: Filter = { interestsAny: ['heritage'] };
+
+/**
+ * Segments read facts cached on the visitor row (strong interests, granted consents, stay facts:
+ * migrations SegmentsPerformance and SegmentCacheMaintenance). Each kind of write, through the
+ * public API (and the nightly score refresh), is followed by a segment whose answer changes with
+ * it; after each one, every cached fact of the destination equals its definition.
+ */
+describe('segment caches follow every write (e2e)', () => {
+  let app: TestApp;
+  let db: DataSource;
+  let a: Seeded;
+  let now = NOW;
+  const names = new Map<string, string>();
+  const ids = new Map<string, string>();
+  const id = (name: string) => ids.get(name)!;
+
+  const ok = <T = Record<string, any>>(q: string, v: Record<string, unknown>) =>
+    app.ok<T>(q, v, a.admin);
+  const auth = (): AuthContext => ({
+    destinationId: a.destination.id,
+    principal: { kind: 'user', userId: '00000000-0000-4000-8000-000000000000', role: Role.ADMIN },
+  });
+
+  /** The visitors a filter selects, by name, through every page; the total must agree. */
+  async function members(filter: Filter): Promise<string[]> {
+    const found: string[] = [];
+    const totals = new Set<number>();
+    for (let after: string | null = null; ;) {
+      const page: any = (await ok(VISITORS, { filter, first: 50, after })).visitors;
+      totals.add(page.totalCount);
+      found.push(...page.edges.map((e: any) => names.get(e.node.id) ?? e.node.id));
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
+    }
+    expect([...totals]).toEqual([found.length]);
+    return found.sort();
+  }
+
+  /** Every cached fact of the destination's visitors equals its definition. */
+  async function expectCachesExact() {
+    const stale: { id: string }[] = await db.query(
+      `SELECT id FROM visitors
+        WHERE destination_id = $1
+          AND (strong_interests IS DISTINCT FROM strong_interests_of(id)
+            OR granted_consents IS DISTINCT FROM granted_consents_of(id)
+            OR booked_stays IS DISTINCT FROM booked_stays_of(id)
+            OR stay_departures IS DISTINCT FROM stay_departures_of(id))`,
+      [a.destination.id],
+    );
+    expect(stale.map((r) => names.get(r.id) ?? r.id)).toEqual([]);
+  }
+
+  async function createVisitor(name: string, input: Filter = {}) {
+    const visitorId = (await ok(CREATE_VISITOR, { input: { firstName: name, ...input } }))
+      .createVisitor.id as string;
+    ids.set(name, visitorId);
+    names.set(visitorId, name);
+    return visitorId;
+  }
+  const consent = (channel: string | null, purpose: string, granted: boolean) => ({
+    channel,
+    purpose,
+    granted,
+    source: 'form',
+  });
+  const stay = (name: string, from: number, days: number, externalRef?: string) =>
+    ok(UPSERT_STAY, {
+      input: {
+        visitorId: id(name),
+        arrivalAt: iso(from),
+        departureAt: iso(from + days * DAY),
+        source: 'partner:hotel',
+        ...(externalRef ? { externalRef } : {}),
+      },
+    }).then((d) => d.upsertStay.id as string);
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    db = app.runtime.app.get(DataSource);
+    jest.spyOn(app.runtime.app.get(Clock), 'now').mockImplementation(() => new Date(now));
+    a = await seedDestination(app, 'Concarneau');
+  });
+  afterAll(() => app?.stop());
+
+  it('follows declared interests: created, replaced, removed', async () => {
+    await createVisitor('alice', { declaredInterests: ['heritage'] });
+    await createVisitor('bob');
+    expect(await members(HERITAGE)).toEqual(['alice']);
+    await ok(UPDATE_VISITOR, { id: id('bob'), input: { declaredInterests: ['heritage'] } });
+    expect(await members(HERITAGE)).toEqual(['alice', 'bob']);
+    await ok(UPDATE_VISITOR, { id: id('alice'), input: { declaredInterests: ['gastronomy'] } });
+    expect(await members(HERITAGE)).toEqual(['bob']);
+    expect(await members({ interestsAll: ['heritage', 'gastronomy'] })).toEqual([]);
+    expect(await members({ interestsAny: ['heritage', 'gastronomy'] })).toEqual(['alice', 'bob']);
+    await expectCachesExact();
+  });
+
+  it('follows the nightly decay of scores, the other thresholds reading the scores', async () => {
+    // A declared interest alone scores 0.86 fresh; after 300 days (half-life 90) about 0.18.
+    const scores = app.runtime.app.get(InterestScoresService);
+    now = NOW + 300 * DAY;
+    await scores.refreshScores(a.destination.id);
+    expect(await members(HERITAGE)).toEqual([]);
+    expect(await members({ interestsAny: ['heritage'], minInterestScore: 0.1 })).toEqual(['bob']);
+    expect(await members({ interestsAny: ['heritage'], minInterestScore: 0.19 })).toEqual([]);
+    await expectCachesExact();
+    now = NOW;
+    await scores.refreshScores(a.destination.id);
+    expect(await members(HERITAGE)).toEqual(['bob']);
+    expect(await members({ interestsAll: ['heritage'], minInterestScore: 0.5 })).toEqual(['bob']);
+    await expectCachesExact();
+  });
+
+  it('follows consents: granted, withdrawn by a newer record, another channel apart', async () => {
+    await ok(RECORD_CONSENT, { id: id('alice'), c: consent('EMAIL', 'MARKETING', true) });
+    expect(await members(EMAIL_MARKETING)).toEqual(['alice']);
+    await ok(RECORD_CONSENT, { id: id('bob'), c: consent('EMAIL', 'MARKETING', true) });
+    expect(await members(EMAIL_MARKETING)).toEqual(['alice', 'bob']);
+    now = NOW + 1000;
+    await ok(RECORD_CONSENT, { id: id('alice'), c: consent('EMAIL', 'MARKETING', false) });
+    await ok(RECORD_CONSENT, { id: id('alice'), c: consent('TWITTER_DM', 'MARKETING', true) });
+    now = NOW;
+    expect(await members(EMAIL_MARKETING)).toEqual(['bob']);
+    expect(await members({ hasConsent: { channel: 'TWITTER_DM', purpose: 'MARKETING' } })).toEqual([
+      'alice',
+    ]);
+    expect(await members(PROFILING)).toEqual([]);
+    await expectCachesExact();
+  });
+
+  it('follows stays: booked, moved, cancelled', async () => {
+    const ref = 'BOOKING-1';
+    await stay('alice', NOW + 10 * DAY, 3, ref);
+    expect(await members({ phases: ['BEFORE'] })).toEqual(['alice']);
+    expect(
+      await members({ stayOverlaps: { from: iso(NOW + 11 * DAY), to: iso(NOW + 12 * DAY) } }),
+    ).toEqual(['alice']);
+    // The same booking reference again: the stay moves (now it has begun).
+    const moved = await stay('alice', NOW - DAY, 3, ref);
+    expect(await members({ phases: ['BEFORE'] })).toEqual([]);
+    expect(await members({ phases: ['DURING'] })).toEqual(['alice']);
+    expect(
+      await members({ stayOverlaps: { from: iso(NOW + 11 * DAY), to: iso(NOW + 12 * DAY) } }),
+    ).toEqual([]);
+    await ok('mutation($id: ID!) { cancelStay(id: $id) { id } }', { id: moved });
+    expect(await members({ phases: ['DURING', 'BEFORE', 'AFTER'] })).toEqual([]);
+    expect(await members({ phases: ['NONE'] })).toEqual(['alice', 'bob']);
+    await stay('bob', NOW - 20 * DAY, 5);
+    expect(await members({ phases: ['AFTER'] })).toEqual(['bob']);
+    await expectCachesExact();
+  });
+
+  it("follows a merge: the kept visitor takes the merged one's consents, stays and interests", async () => {
+    await createVisitor('carol', {
+      declaredInterests: ['nature-outdoors'],
+      consents: [consent(null, 'PROFILING', true)],
+    });
+    await stay('carol', NOW + 40 * DAY, 7);
+    expect(await members({ phases: ['BEFORE'] })).toEqual(['carol']);
+    await ok('mutation($k: ID!, $m: ID!) { mergeVisitors(keepId: $k, mergeId: $m) { id } }', {
+      k: id('bob'),
+      m: id('carol'),
+    });
+    expect(await members({ phases: ['BEFORE'] })).toEqual(['bob']);
+    expect(await members(PROFILING)).toEqual(['bob']);
+    expect(await members({ interestsAny: ['nature-outdoors'] })).toEqual(['bob']);
+    expect(await members({ interestsAll: ['nature-outdoors', 'heritage'] })).toEqual(['bob']);
+    await expectCachesExact();
+  });
+
+  it('follows an erasure: no consent left, anonymous interests still counted in aggregates', async () => {
+    const segments = app.runtime.app.get(SegmentsService);
+    const exact = async (filter: Filter) =>
+      (await segments.insightCounts(auth(), filter)).visitorCount;
+    expect(await exact(EMAIL_MARKETING)).toBe(1);
+    expect(await exact(HERITAGE)).toBe(1);
+    await ok('mutation($id: ID!) { eraseVisitor(id: $id) }', { id: id('bob') });
+    expect(await members({})).toEqual(['alice']);
+    expect(await exact(EMAIL_MARKETING)).toBe(0);
+    expect(await exact(PROFILING)).toBe(0);
+    expect(await exact(HERITAGE)).toBe(1);
+    await expectCachesExact();
+  });
+
+  it('follows a CSV import: new visitors, then updates of the same people', async () => {
+    const importCsv = async (lines: string[]) =>
+      (
+        await ok(
+          'mutation($csv: String!) { importVisitors(csv: $csv) { created updated rejected { line } } }',
+          { csv: [HEADER, ...lines].join('\n') },
+        )
+      ).importVisitors;
+    expect(
+      await importCsv([
+        'Dora,,dora@example.org,,,,,,,yes,heritage|wellbeing',
+        'Ewan,,ewan@example.org,,,,,,,no,wellbeing',
+        'Fanny,,fanny@example.org,,,,,,,,',
+      ]),
+    ).toEqual({ created: 3, updated: 0, rejected: [] });
+    const imported: { id: string; first_name: string }[] = await db.query(
+      "SELECT id, first_name FROM visitors WHERE destination_id = $1 AND email LIKE '%@example.org'",
+      [a.destination.id],
+    );
+    for (const v of imported) {
+      ids.set(v.first_name.toLowerCase(), v.id);
+      names.set(v.id, v.first_name.toLowerCase());
+    }
+    expect(await members(EMAIL_MARKETING)).toEqual(['dora']);
+    expect(await members(HERITAGE)).toEqual(['dora']);
+    expect(await members({ interestsAny: ['wellbeing'] })).toEqual(['dora', 'ewan']);
+    now = NOW + 1000;
+    expect(
+      await importCsv([
+        'Dora,,dora@example.org,,,,,,,no,',
+        'Ewan,,ewan@example.org,,,,,,,yes,heritage',
+      ]),
+    ).toEqual({ created: 0, updated: 2, rejected: [] });
+    now = NOW;
+    expect(await members(EMAIL_MARKETING)).toEqual(['ewan']);
+    expect(await members(HERITAGE)).toEqual(['dora', 'ewan']);
+    await expectCachesExact();
+  });
+
+  it('stays exact when two transactions write records of the same visitor at once', async () => {
+    const visitorId = await createVisitor('gwen');
+    const client = () => new pg.Client({ connectionString: app.databaseUrl });
+    const [t1, t2, watcher] = [client(), client(), client()];
+    await Promise.all([t1.connect(), t2.connect(), watcher.connect()]);
+    try {
+      const insertConsent = (c: pg.Client, channel: string | null, purpose: string) =>
+        c.query(
+          `INSERT INTO consents (destination_id, visitor_id, channel, purpose, granted, source, recorded_at)
+           VALUES ($1, $2, $3, $4, true, 'form', now())`,
+          [a.destination.id, visitorId, channel, purpose],
+        );
+      const insertStay = (c: pg.Client, from: number) =>
+        c.query(
+          `INSERT INTO stays (destination_id, visitor_id, arrival_at, departure_at, party_size, status, source)
+           VALUES ($1, $2, $3, $4, 1, 'BOOKED', 'office')`,
+          [a.destination.id, visitorId, iso(from), iso(from + 2 * DAY)],
+        );
+      await t1.query('BEGIN');
+      await t2.query('BEGIN');
+      await insertConsent(t1, 'EMAIL', 'MARKETING');
+      await insertStay(t1, NOW + 5 * DAY);
+      const t2pid = (await t2.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+      // t2 writes other records of the same visitor while t1 is open: its triggers must wait
+      // for t1, then see t1's records.
+      const second = (async () => {
+        await insertConsent(t2, null, 'PROFILING');
+        await insertStay(t2, NOW - DAY);
+      })();
+      for (;;) {
+        const { rows } = await watcher.query<{ waiting: boolean }>(
+          "SELECT wait_event_type = 'Lock' AS waiting FROM pg_stat_activity WHERE pid = $1",
+          [t2pid],
+        );
+        if (rows[0]?.waiting) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await t1.query('COMMIT');
+      await second;
+      await t2.query('COMMIT');
+    } finally {
+      await Promise.all([t1.end(), t2.end(), watcher.end()]);
+    }
+    expect(await members(EMAIL_MARKETING)).toContain('gwen');
+    expect(await members(PROFILING)).toContain('gwen');
+    expect(await members({ phases: ['DURING'] })).toContain('gwen');
+    expect(
+      await members({ stayOverlaps: { from: iso(NOW + 5 * DAY), to: iso(NOW + 6 * DAY) } }),
+    ).toContain('gwen');
+    await expectCachesExact();
+  });
+});
