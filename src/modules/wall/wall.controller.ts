@@ -1,13 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  Controller,
-  Get,
-  Logger,
-  Param,
-  Req,
-  Res,
-  type BeforeApplicationShutdown,
-} from '@nestjs/common';
+import { Controller, Get, Logger, Param, Req, Res, type OnModuleDestroy } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AppError, ErrorCode, notFound } from '../../common/errors/app-error.js';
 import { Public } from '../access/access.decorators.js';
@@ -27,7 +19,7 @@ const KEEPALIVE_MS = 25_000;
  * the text and the time of each post.
  */
 @Controller('wall')
-export class WallController implements BeforeApplicationShutdown {
+export class WallController implements OnModuleDestroy {
   private readonly logger = new Logger(WallController.name);
   private readonly streams = new Set<() => void>();
 
@@ -86,7 +78,8 @@ export class WallController implements BeforeApplicationShutdown {
     res.status(200).set({
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
-      Connection: 'keep-alive',
+      // The socket goes with the stream: nothing is left open when a screen or the server stops.
+      Connection: 'close',
       'X-Accel-Buffering': 'no', // nginx: do not buffer the stream
       'X-Content-Type-Options': 'nosniff',
     });
@@ -109,8 +102,11 @@ export class WallController implements BeforeApplicationShutdown {
     }
   }
 
-  /** Open streams would keep the HTTP server from closing: end them first. */
-  beforeApplicationShutdown(): void {
+  /**
+   * Open streams would hold the HTTP server's close (Apollo's drain waits 10 s for every open
+   * connection): end them first. This module's hooks run before the GraphQL module's.
+   */
+  onModuleDestroy(): void {
     for (const close of [...this.streams]) close();
   }
 
