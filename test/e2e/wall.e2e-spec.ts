@@ -438,8 +438,8 @@ describe('the showroom wall (e2e)', () => {
     expect(html).toContain('Le &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co');
     expect(html).not.toContain('<script>alert');
     expect(html).toContain('#WallTest · @escale_wall');
-    // Nothing loaded from elsewhere: no src/href at all, no URL but the page's own path.
-    expect(html).not.toMatch(/\b(src|href)=/i);
+    // Nothing loaded from elsewhere: no src/href but inline data, no absolute URL.
+    expect(html).not.toMatch(/\b(src|href)="(?!data:)/i);
     expect(html).not.toMatch(/https?:\/\//);
     expect(html.match(/<script nonce="([^"]+)">/)![1]).toBe(csp.match(/'nonce-([^']+)'/)![1]);
 

@@ -131,6 +131,7 @@ export function renderWallPage(destination: PublicWallDestination, nonce: string
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
+<link rel="icon" href="data:,">
 <title>${name}</title>
 <style nonce="${n}">${STYLE}</style>
 </head>
