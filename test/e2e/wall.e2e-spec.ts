@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import WebSocket from 'ws';
 import { Role } from '../../src/modules/access/user.entity.js';
 import { SocialPollingService } from '../../src/modules/social/social-polling.service.js';
+import { createRuntime } from '../../src/runtime.js';
 import { seedDestination, startTestApp, type TestApp } from '../support/app.js';
 import { generateScenario, startFakeX, type FakeX } from '../support/fake-x/index.js';
 import { openSse, type SseStream } from '../support/sse.js';
@@ -450,6 +451,31 @@ describe('the showroom wall (e2e)', () => {
       '/wall/not-a-destination/events',
     ]) {
       expect((await app.http().get(path)).status).toBe(404);
+    }
+  });
+
+  it('a screen on another API process sees approvals made on this one', async () => {
+    const c = await seedDestination(app, 'Cancale');
+    const [p1] = [...(await ingest(c.admin, [post(15)])).values()];
+    // A second API process on the same database (a replica behind a load balancer). Last in
+    // this file: Nest warns that two apps in one Node process share TypeORM's data source names.
+    const replica = await createRuntime(app.runtime.config, {
+      quiet: true,
+      log: () => undefined,
+      skipBootstrap: true,
+    });
+    try {
+      await replica.app.listen(0, '127.0.0.1');
+      const { port } = replica.app.getHttpServer().address() as { port: number };
+      const stream = await openSse(`http://127.0.0.1:${port}/wall/${c.destination.id}/events`);
+      streams.push(stream);
+      await stream.next((e) => e.event === 'snapshot');
+      await ok(MODERATE, { id: p1.id, status: 'APPROVED' }, c.admin);
+      expect(JSON.parse((await stream.next((e) => e.event === 'post')).data).id).toBe(p1.id);
+      await ok(MODERATE, { id: p1.id, status: 'REJECTED' }, c.admin);
+      expect(JSON.parse((await stream.next((e) => e.event === 'remove')).data).id).toBe(p1.id);
+    } finally {
+      await replica.stop();
     }
   });
 });

@@ -11,9 +11,8 @@ export interface PublicWallPost {
 }
 
 /**
- * A post came onto the wall (approved) or left it (re-moderated). Published after commit.
- * In process, like `interactionIngested`: screens and subscribers of the API process that
- * moderated see it.
+ * A post came onto the wall (approved) or left it (re-moderated), as this process's screens and
+ * subscribers receive it. WallNotifier brings the changes of every process here.
  */
 export type WallEvent =
   | {

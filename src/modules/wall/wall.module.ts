@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { AppConfig } from '../../infra/config/config.js';
 import { SocialModule } from '../social/social.module.js';
 import { WallController } from './wall.controller.js';
+import { WallNotifier } from './wall-notifier.js';
 import { WallPubSub } from './wall-pubsub.js';
 import { WallResolver } from './wall.resolver.js';
 import { WallService } from './wall.service.js';
@@ -16,7 +17,7 @@ export class WallModule {
     return {
       module: WallModule,
       imports: [SocialModule],
-      providers: [WallService, WallPubSub, WallResolver],
+      providers: [WallService, WallPubSub, WallNotifier, WallResolver],
       controllers: config.role === 'worker' ? [] : [WallController],
       exports: [WallService],
     };

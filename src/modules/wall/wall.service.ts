@@ -9,7 +9,8 @@ import type { AuthContext } from '../access/auth-context.js';
 import { InteractionEntity, InteractionKind, WallStatus } from '../social/interaction.entity.js';
 import { SocialEvents, type InteractionsIngestingEvent } from '../social/social.events.js';
 import { blocklistMatcher, cleanBlocklist } from './wall-blocklist.js';
-import { WallPubSub, type PublicWallPost } from './wall-pubsub.js';
+import { WallNotifier, type WallChange } from './wall-notifier.js';
+import type { PublicWallPost } from './wall-pubsub.js';
 
 /** The kinds of interaction that can be on the wall: what people wrote, not likes or retweets. */
 export const WALL_KINDS: readonly InteractionKind[] = [
@@ -53,7 +54,7 @@ const toPublic = (r: PostRow): PublicWallPost => ({
 export class WallService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly pubsub: WallPubSub,
+    private readonly notifier: WallNotifier,
     private readonly clock: Clock,
   ) {}
 
@@ -69,7 +70,7 @@ export class WallService {
     }
     assertId(interactionId, 'interactionId');
     const moderatedBy = auth.principal.kind === 'user' ? auth.principal.userId : null;
-    const previous = await this.dataSource.transaction(async (m) => {
+    const change = await this.dataSource.transaction(async (m) => {
       const [row]: {
         kind: InteractionKind;
         text: string | null;
@@ -92,26 +93,22 @@ export class WallService {
           WHERE id = $1`,
         [interactionId, status, this.clock.now().toISOString(), moderatedBy],
       );
-      return row.wall_status;
+      // Screens learn about changes of what they show only: a post entering or leaving the wall.
+      const was = row.wall_status === WallStatus.APPROVED;
+      const is = status === WallStatus.APPROVED;
+      if (was === is) return null;
+      const change: WallChange = {
+        destinationId: auth.destinationId,
+        type: is ? 'approved' : 'removed',
+        interactionId,
+      };
+      await this.notifier.announce(m, change);
+      return change;
     });
-    const interaction = await this.dataSource
+    if (change) await this.notifier.committed(change);
+    return this.dataSource
       .getRepository(InteractionEntity)
       .findOneByOrFail({ id: interactionId, destinationId: auth.destinationId });
-    // Screens learn about changes of what they show only: a post entering or leaving the wall.
-    if (status === WallStatus.APPROVED && previous !== WallStatus.APPROVED) {
-      const [post] = await this.postRows(auth.destinationId, { id: interactionId });
-      if (post) {
-        this.pubsub.publish({
-          destinationId: auth.destinationId,
-          type: 'approved',
-          interaction,
-          post: toPublic(post),
-        });
-      }
-    } else if (status !== WallStatus.APPROVED && previous === WallStatus.APPROVED) {
-      this.pubsub.publish({ destinationId: auth.destinationId, type: 'removed', interactionId });
-    }
-    return interaction;
   }
 
   // ------------------------------------------------------------------------------ the feed
@@ -174,23 +171,15 @@ export class WallService {
 
   /** The newest approved posts in their public form (handle, text, time; nothing else). */
   async publicPosts(destinationId: string, limit: number): Promise<PublicWallPost[]> {
-    return (await this.postRows(destinationId, { limit })).map(toPublic);
-  }
-
-  private postRows(
-    destinationId: string,
-    which: { id: string } | { limit: number },
-  ): Promise<PostRow[]> {
-    const byId = 'id' in which;
-    return this.dataSource.query(
+    const rows: PostRow[] = await this.dataSource.query(
       `SELECT i.id, s.handle, i.text, i.occurred_at
          FROM interactions i JOIN social_identities s ON s.id = i.author_identity_id
         WHERE i.destination_id = $1 AND i.wall_status = 'APPROVED' AND i.text IS NOT NULL
-          ${byId ? 'AND i.id = $2' : ''}
         ORDER BY i.occurred_at DESC, i.id DESC
-        ${byId ? '' : 'LIMIT $2'}`,
-      [destinationId, byId ? which.id : which.limit],
+        LIMIT $2`,
+      [destinationId, limit],
     );
+    return rows.map(toPublic);
   }
 
   // ---------------------------------------------------------------------------- blocklist
