@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import WebSocket from 'ws';
 import { Role } from '../../src/modules/access/user.entity.js';
 import { SocialPollingService } from '../../src/modules/social/social-polling.service.js';
+import { WallController, WALL_STREAM_MAX_MS } from '../../src/modules/wall/wall.controller.js';
 import { createRuntime } from '../../src/runtime.js';
 import { seedDestination, startTestApp, type TestApp } from '../support/app.js';
 import { generateScenario, startFakeX, type FakeX } from '../support/fake-x/index.js';
@@ -419,6 +420,36 @@ describe('the showroom wall (e2e)', () => {
     streams.push(later);
     const now = JSON.parse((await later.next((e) => e.event === 'snapshot')).data);
     expect(now.posts.map((p: { id: string }) => p.id)).toEqual([posts[1].id]);
+  });
+
+  it('a stream ends after a while and the screen reconnects to a fresh snapshot', async () => {
+    const c = await seedDestination(app, 'Dol');
+    const [gone, kept] = [...(await ingest(c.admin, [post(16), post(17)])).values()];
+    for (const p of [gone, kept]) await ok(MODERATE, { id: p.id, status: 'APPROVED' }, c.admin);
+    const controller = app.runtime.app.get(WallController);
+    controller.streamMaxMs = 1500;
+    try {
+      const stream = await openSse(`${base}/wall/${c.destination.id}/events`);
+      streams.push(stream);
+      await stream.next((e) => e.event === 'snapshot');
+      // An erasure announces nothing to screens: the post leaves them with the next snapshot.
+      const visitorId = (
+        await ok(
+          '{ interactions(first: 50) { edges { node { id visitor { id } } } } }',
+          {},
+          c.admin,
+        )
+      ).interactions.edges.find((e: { node: { id: string } }) => e.node.id === gone.id).node.visitor
+        .id;
+      await ok('mutation($id: ID!) { eraseVisitor(id: $id) }', { id: visitorId }, c.admin);
+      await stream.ended;
+    } finally {
+      controller.streamMaxMs = WALL_STREAM_MAX_MS;
+    }
+    const again = await openSse(`${base}/wall/${c.destination.id}/events`);
+    streams.push(again);
+    const snapshot = JSON.parse((await again.next((e) => e.event === 'snapshot')).data);
+    expect(snapshot.posts.map((p: { id: string }) => p.id)).toEqual([kept.id]);
   });
 
   it('GET /wall/:id is a public, self-contained page; an unknown destination is 404', async () => {

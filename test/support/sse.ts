@@ -9,6 +9,8 @@ export interface SseStream {
   status: number;
   headers: http.IncomingHttpHeaders;
   events: SseEvent[];
+  /** Resolves when the server ends the stream. */
+  ended: Promise<void>;
   /** Resolves with the first event (already received or to come) that passes `match`. */
   next(match: (e: SseEvent) => boolean, timeoutMs?: number): Promise<SseEvent>;
   close(): void;
@@ -24,6 +26,7 @@ export function openSse(url: string): Promise<SseStream> {
       const events: SseEvent[] = [];
       const waiters: Array<{ match: (e: SseEvent) => boolean; done: (e: SseEvent) => void }> = [];
       let buffer = '';
+      const ended = new Promise<void>((done) => res.on('close', () => done()));
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         buffer += chunk;
@@ -52,6 +55,7 @@ export function openSse(url: string): Promise<SseStream> {
         status: res.statusCode ?? 0,
         headers: res.headers,
         events,
+        ended,
         next(match, timeoutMs = 10_000) {
           const found = events.find(match);
           if (found) return Promise.resolve(found);

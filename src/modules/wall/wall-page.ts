@@ -96,18 +96,26 @@ const SCRIPT = `
     refresh();
   }
   function remove(id) { const li = byId.get(id); if (li) { li.remove(); byId.delete(id); } refresh(); }
-  const events = new EventSource(location.pathname.replace(/\\/+$/, '') + '/events');
-  events.addEventListener('snapshot', (e) => {
-    list.replaceChildren();
-    byId.clear();
-    for (const p of JSON.parse(e.data).posts) add(p, false);
-    refresh();
-    document.body.dataset.ready = 'true';
-  });
-  events.addEventListener('post', (e) => add(JSON.parse(e.data), true));
-  events.addEventListener('remove', (e) => remove(JSON.parse(e.data).id));
-  events.addEventListener('open', () => { status.hidden = true; });
-  events.addEventListener('error', () => { status.hidden = false; });
+  // EventSource retries by itself after a cut; after a refusal (a non-200 answer) it gives up,
+  // so a new one is opened a little later: a screen never stays stale.
+  function connect() {
+    const events = new EventSource(location.pathname.replace(/\\/+$/, '') + '/events');
+    events.addEventListener('snapshot', (e) => {
+      list.replaceChildren();
+      byId.clear();
+      for (const p of JSON.parse(e.data).posts) add(p, false);
+      refresh();
+      document.body.dataset.ready = 'true';
+    });
+    events.addEventListener('post', (e) => add(JSON.parse(e.data), true));
+    events.addEventListener('remove', (e) => remove(JSON.parse(e.data).id));
+    events.addEventListener('open', () => { status.hidden = true; });
+    events.addEventListener('error', () => {
+      status.hidden = false;
+      if (events.readyState === EventSource.CLOSED) setTimeout(connect, 15000);
+    });
+  }
+  connect();
 })();
 `;
 

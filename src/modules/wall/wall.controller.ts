@@ -12,6 +12,12 @@ export const WALL_SNAPSHOT_SIZE = 48;
 /** Open event streams per process: a public endpoint must not let anyone hold every socket. */
 export const MAX_WALL_STREAMS = 500;
 const KEEPALIVE_MS = 25_000;
+/**
+ * A stream ends after this long and the screen reconnects to a fresh snapshot: what no event
+ * announces (a post whose author was erased, a change made while a listener reconnected) leaves
+ * screens within this time.
+ */
+export const WALL_STREAM_MAX_MS = 10 * 60_000;
 
 /**
  * The public side of the wall, for screens in places: no credentials (a screen cannot keep a
@@ -22,6 +28,8 @@ const KEEPALIVE_MS = 25_000;
 export class WallController implements OnModuleDestroy {
   private readonly logger = new Logger(WallController.name);
   private readonly streams = new Set<() => void>();
+  /** WALL_STREAM_MAX_MS; tests shorten it. */
+  streamMaxMs = WALL_STREAM_MAX_MS;
 
   constructor(
     private readonly wall: WallService,
@@ -65,10 +73,12 @@ export class WallController implements OnModuleDestroy {
     const events = this.pubsub.subscribe(destinationId);
     let open = true;
     const keepalive = setInterval(() => res.write(': keep-alive\n\n'), KEEPALIVE_MS);
+    const expiry = setTimeout(() => close(), this.streamMaxMs);
     const close = () => {
       if (!open) return;
       open = false;
       clearInterval(keepalive);
+      clearTimeout(expiry);
       this.streams.delete(close);
       void events.return?.();
       res.end();
