@@ -17,6 +17,7 @@ import { SocialModule } from './modules/social/social.module.js';
 import { StaysModule } from './modules/stays/stays.module.js';
 import { VisitorImportModule } from './modules/visitors/visitor-import.module.js';
 import { VisitorsModule } from './modules/visitors/visitors.module.js';
+import { WallModule } from './modules/wall/wall.module.js';
 
 /** The whole application for one process; `config.role` decides whether it serves GraphQL. */
 @Module({})
@@ -48,6 +49,7 @@ export class AppModule {
         VisitorImportModule,
         StaysModule,
         SocialModule,
+        WallModule.forRoot(config),
         ...extra,
       ],
       providers: [{ provide: APP_CONFIG, useValue: config }, Clock],

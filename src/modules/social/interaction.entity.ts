@@ -10,6 +10,7 @@ import {
   UpdateDateColumn,
   type Relation,
 } from 'typeorm';
+import { UserEntity } from '../access/user.entity.js';
 import { TenantScopedEntity } from '../destinations/tenant-scoped.entity.js';
 import { SocialIdentityEntity, SocialProvider } from '../visitors/social-identity.entity.js';
 import { VisitorEntity } from '../visitors/visitor.entity.js';
@@ -43,6 +44,10 @@ registerEnumType(WallStatus, { name: 'WallStatus' });
 @Index(['visitorId', 'occurredAt'])
 @Index(['authorIdentityId', 'occurredAt'])
 @Index(['destinationId', 'referencedExternalId'])
+// The showroom wall reads only approved posts, newest first (wall module).
+@Index('interactions_wall_approved', ['destinationId', 'occurredAt', 'id'], {
+  where: "wall_status = 'APPROVED'",
+})
 export class InteractionEntity extends TenantScopedEntity {
   @Field(() => ID)
   @PrimaryGeneratedColumn('uuid')
@@ -141,8 +146,17 @@ export class InteractionEntity extends TenantScopedEntity {
   @Column({ type: 'enum', enum: WallStatus, enumName: 'wall_status', nullable: true })
   wallStatus: WallStatus | null;
 
+  /** Last wall moderation; null with a status set means decided at ingest (sensitive, blocklist). */
   @Column('timestamptz', { nullable: true })
   moderatedAt: Date | null;
+
+  /** The user who last moderated the post on the wall. */
+  @Column('uuid', { nullable: true })
+  moderatedById: string | null;
+
+  @ManyToOne(() => UserEntity, { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'moderated_by_id' })
+  moderatedBy?: Relation<UserEntity>;
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
