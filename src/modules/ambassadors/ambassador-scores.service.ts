@@ -21,6 +21,9 @@ const POSTS_SQL = `(${POST_KINDS.map((k) => `'${k}'`).join(', ')})`;
 /** Session-independent key space of the per-destination recompute lock (pg_advisory_xact_lock). */
 const RECOMPUTE_LOCK = 727_413_070;
 
+/** For the recompute's transaction only. */
+const RECOMPUTE_WORK_MEM = '256MB';
+
 /** At most this many rows from `ambassadorChanges`, oldest first. */
 export const MAX_CHANGES = 5000;
 
@@ -219,6 +222,9 @@ export class AmbassadorScoresService {
         RECOMPUTE_LOCK,
         destinationId,
       ]);
+      // One pass over the window's interactions: hash aggregates in memory rather than on disk.
+      // No JIT: the scoring statement's many expressions took seconds to compile at any size.
+      await m.query(`SET LOCAL work_mem = '${RECOMPUTE_WORK_MEM}'; SET LOCAL jit = off`);
       await m.query(
         'INSERT INTO ambassador_settings (destination_id) VALUES ($1) ON CONFLICT DO NOTHING',
         [destinationId],
