@@ -7,7 +7,8 @@ import * as m4 from './1795674759800-Social.js';
 import * as m5 from './1796006353808-SegmentCacheMaintenance.js';
 import * as m6 from './1796006391668-StayOwner.js';
 import * as m7 from './1796006440770-Wall.js';
-import * as m8 from './1796009000000-SegmentCountIndex.js';
+import * as m8 from './1796006451071-Ambassadors.js';
+import * as m9 from './1796009000000-SegmentCountIndex.js';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const migrations: Function[] = [
@@ -20,4 +21,5 @@ export const migrations: Function[] = [
   ...Object.values(m6),
   ...Object.values(m7),
   ...Object.values(m8),
+  ...Object.values(m9),
 ];

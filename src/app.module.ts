@@ -9,6 +9,7 @@ import { HealthModule } from './infra/health/health.module.js';
 import { LoggingModule } from './infra/logging/logging.module.js';
 import { MetricsModule } from './infra/metrics/metrics.module.js';
 import { QueueModule } from './infra/queue/queue.module.js';
+import { AmbassadorsModule } from './modules/ambassadors/ambassadors.module.js';
 import { AccessModule } from './modules/access/access.module.js';
 import { DestinationsModule } from './modules/destinations/destinations.module.js';
 import { InterestsModule } from './modules/interests/interests.module.js';
@@ -50,6 +51,7 @@ export class AppModule {
         StaysModule,
         SocialModule,
         WallModule.forRoot(config),
+        AmbassadorsModule,
         ...extra,
       ],
       providers: [{ provide: APP_CONFIG, useValue: config }, Clock],

@@ -1,3 +1,6 @@
+import { AmbassadorChangeEntity } from '../../modules/ambassadors/ambassador-change.entity.js';
+import { AmbassadorScoreEntity } from '../../modules/ambassadors/ambassador-score.entity.js';
+import { AmbassadorSettingsEntity } from '../../modules/ambassadors/ambassador-settings.entity.js';
 import { ApiKeyEntity } from '../../modules/access/api-key.entity.js';
 import { UserEntity } from '../../modules/access/user.entity.js';
 import { DestinationEntity } from '../../modules/destinations/destination.entity.js';
@@ -39,4 +42,7 @@ export const entities = [
   IdentityMetricsEntity,
   IngestionStateEntity,
   SegmentEntity,
+  AmbassadorScoreEntity,
+  AmbassadorChangeEntity,
+  AmbassadorSettingsEntity,
 ];

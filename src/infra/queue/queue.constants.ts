@@ -5,6 +5,8 @@ export enum QueueName {
   INTERESTS = 'interests',
   /** X polling: the SOCIAL_POLL_INTERVAL fan-out and one poll job per destination. */
   SOCIAL = 'social',
+  /** Ambassador scores: the nightly recompute and the one a minute after ingestion, per destination. */
+  AMBASSADORS = 'ambassadors',
 }
 
 export const ALL_QUEUES = Object.values(QueueName);

@@ -147,11 +147,13 @@ describe('segment filter compiler', () => {
     });
   });
 
-  it('treats every visitor as NONE / 0 until there are ambassador scores', () => {
+  it('reads ambassador scores, a visitor without one being NONE / 0', () => {
     expect(compile({ ambassadorTiers: ['NONE' as never] }).sql).toBe(
-      "coalesce(NULL::text, 'NONE') = ANY($1::text[])",
+      "coalesce((SELECT a.tier::text FROM ambassador_scores a WHERE a.visitor_id = v.id), 'NONE') = ANY($1::text[])",
     );
-    expect(compile({ minAmbassadorScore: 10 }).sql).toBe('coalesce(NULL::float8, 0) >= $1::float8');
+    expect(compile({ minAmbassadorScore: 10 }).sql).toBe(
+      'coalesce((SELECT a.score FROM ambassador_scores a WHERE a.visitor_id = v.id), 0) >= $1::float8',
+    );
   });
 
   it('combines with and / or / not; a not never lets a NULL through', () => {

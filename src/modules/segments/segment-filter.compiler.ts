@@ -60,8 +60,10 @@ export const MAX_AMBASSADOR_SCORE = 100;
  * coalesce keeps visitors without a score at 0 / NONE. Filters and audience insights use these.
  */
 export const AMBASSADOR_SQL = {
-  score: (_v: string) => 'coalesce(NULL::float8, 0)',
-  tier: (_v: string) => "coalesce(NULL::text, 'NONE')",
+  score: (v: string) =>
+    `coalesce((SELECT a.score FROM ambassador_scores a WHERE a.visitor_id = ${v}.id), 0)`,
+  tier: (v: string) =>
+    `coalesce((SELECT a.tier::text FROM ambassador_scores a WHERE a.visitor_id = ${v}.id), 'NONE')`,
 };
 
 /** A filter as the compiler takes it: the GraphQL input, a saved segment's JSON, or a literal. */
