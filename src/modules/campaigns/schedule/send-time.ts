@@ -37,7 +37,7 @@ function zoneChecked(timeZone: string): string {
  * (spring-forward gap) moves forward by the gap (02:30 → 03:30). Luxon alone picks either side of
  * an overlap depending on the zone, so both offsets around it are tried here.
  */
-function atLocalTime(day: DateTime, time: LocalTime): DateTime {
+function atLocalTime(day: DateTime, time: LocalTime): DateTime<boolean> {
   const zone = day.zone;
   const parts = { year: day.year, month: day.month, day: day.day, ...time };
   const luxonPick = DateTime.fromObject(parts, { zone });
@@ -73,7 +73,9 @@ export function computeScheduledAt(args: {
   quietHours?: QuietHours | null;
 }): Date {
   const zone = zoneChecked(args.timeZone);
-  let at = DateTime.fromJSDate(args.anchorAt, { zone }).plus(parseSignedDuration(args.offset));
+  let at: DateTime<boolean> = DateTime.fromJSDate(args.anchorAt, { zone }).plus(
+    parseSignedDuration(args.offset),
+  );
   if (args.localSendTime) {
     at = atLocalTime(at, parseLocalTime(args.localSendTime, 'localSendTime'));
   }
