@@ -4,7 +4,7 @@ import * as m1 from './1795671607713-CrmCore.js';
 import * as m2 from './1795673859310-Segments.js';
 import * as m3 from './1795674724667-SegmentsPerformance.js';
 import * as m4 from './1795674759800-Social.js';
-import * as m5 from './1796006272407-Journeys.js';
+import * as m5 from './1796006965764-Journeys.js';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const migrations: Function[] = [

@@ -83,6 +83,10 @@ export class CampaignEntity extends TenantScopedEntity {
   @Column('timestamptz', { nullable: true })
   activatedAt: Date | null;
 
+  /** When the activation scan reached the end of the segment (a broadcast completes after it). */
+  @Column('timestamptz', { nullable: true })
+  activationDoneAt: Date | null;
+
   @Field()
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class Journeys1796006272407 implements MigrationInterface {
-  name = 'Journeys1796006272407';
+export class Journeys1796006965764 implements MigrationInterface {
+  name = 'Journeys1796006965764';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
@@ -11,7 +11,7 @@ export class Journeys1796006272407 implements MigrationInterface {
       "CREATE TYPE \"public\".\"campaign_status\" AS ENUM('DRAFT', 'ACTIVE', 'PAUSED', 'COMPLETED', 'ARCHIVED')",
     );
     await queryRunner.query(
-      'CREATE TABLE "campaigns" ("destination_id" uuid NOT NULL, "id" uuid NOT NULL DEFAULT gen_random_uuid(), "name" text NOT NULL, "kind" "public"."campaign_kind" NOT NULL, "status" "public"."campaign_status" NOT NULL DEFAULT \'DRAFT\', "segment_id" uuid, "send_at" TIMESTAMP WITH TIME ZONE, "frequency_cap_per_week" integer, "activated_at" TIMESTAMP WITH TIME ZONE, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_831e3fcd4fc45b4e4c3f57a9ee4" PRIMARY KEY ("id"))',
+      'CREATE TABLE "campaigns" ("destination_id" uuid NOT NULL, "id" uuid NOT NULL DEFAULT gen_random_uuid(), "name" text NOT NULL, "kind" "public"."campaign_kind" NOT NULL, "status" "public"."campaign_status" NOT NULL DEFAULT \'DRAFT\', "segment_id" uuid, "send_at" TIMESTAMP WITH TIME ZONE, "frequency_cap_per_week" integer, "activated_at" TIMESTAMP WITH TIME ZONE, "activation_done_at" TIMESTAMP WITH TIME ZONE, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_831e3fcd4fc45b4e4c3f57a9ee4" PRIMARY KEY ("id"))',
     );
     await queryRunner.query(
       'CREATE INDEX "IDX_bf4bb7f84cba247abd84bab30b" ON "campaigns"  ("destination_id", "status") ',
