@@ -8,12 +8,14 @@ import { benchAuth } from './auth.bench.js';
 import { benchImport } from './import.bench.js';
 import { benchSegments } from './segments.bench.js';
 import { benchIngest } from './ingest.bench.js';
+import { benchSend } from './send.bench.js';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   auth: benchAuth,
   import: benchImport,
   segments: benchSegments,
   ingest: benchIngest,
+  send: benchSend,
 };
 
 async function main() {

@@ -157,11 +157,11 @@ export class TemplateRenderer {
         if (!bag) throw new Error('date filters need the render options');
         const dt = toDateTime(value);
         if (!dt) throw new Error(`not a date: ${JSON.stringify(value)}`);
-        const local = dt.setZone(bag.timeZone).setLocale(bag.locale);
         const name = typeof format === 'string' ? format : fallback;
         const preset = formats[name];
+        if (preset) return intlFormat(bag.locale, bag.timeZone, preset).format(dt.toJSDate());
         // Anything else is a Luxon format ("cccc d LLLL"), still in the visitor's language.
-        return preset ? local.toLocaleString(preset) : local.toFormat(name);
+        return dt.setZone(bag.timeZone).setLocale(bag.locale).toFormat(name);
       };
     this.liquid.registerFilter('date_local', zoned(DATE_FORMATS, 'long'));
     this.liquid.registerFilter('time_local', zoned(TIME_FORMATS, 'short'));
@@ -303,6 +303,27 @@ export class TemplateRenderer {
       }
     }
   }
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * Building an Intl.DateTimeFormat costs far more than using one, and a campaign formats the same
+ * few (locale, zone, preset) triples for every visitor.
+ */
+function intlFormat(
+  locale: string,
+  timeZone: string,
+  preset: DateTimeFormatOptions,
+): Intl.DateTimeFormat {
+  const key = `${locale}|${timeZone}|${JSON.stringify(preset)}`;
+  let formatter = formatters.get(key);
+  if (!formatter) {
+    if (formatters.size >= 1_000) formatters.clear();
+    formatter = new Intl.DateTimeFormat(locale, { ...preset, timeZone });
+    formatters.set(key, formatter);
+  }
+  return formatter;
 }
 
 function toDateTime(value: unknown): DateTime | undefined {
