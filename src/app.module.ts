@@ -9,6 +9,8 @@ import { HealthModule } from './infra/health/health.module.js';
 import { LoggingModule } from './infra/logging/logging.module.js';
 import { MetricsModule } from './infra/metrics/metrics.module.js';
 import { QueueModule } from './infra/queue/queue.module.js';
+import { CampaignsModule } from './modules/campaigns/campaigns.module.js';
+import { MessagingModule } from './modules/messaging/messaging.module.js';
 import { AccessModule } from './modules/access/access.module.js';
 import { DestinationsModule } from './modules/destinations/destinations.module.js';
 import { InterestsModule } from './modules/interests/interests.module.js';
@@ -48,6 +50,8 @@ export class AppModule {
         VisitorImportModule,
         StaysModule,
         SocialModule,
+        MessagingModule,
+        CampaignsModule,
         ...extra,
       ],
       providers: [{ provide: APP_CONFIG, useValue: config }, Clock],

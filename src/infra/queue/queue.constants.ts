@@ -5,6 +5,10 @@ export enum QueueName {
   INTERESTS = 'interests',
   /** X polling: the SOCIAL_POLL_INTERVAL fan-out and one poll job per destination. */
   SOCIAL = 'social',
+  /** Campaign activation: chunked scheduling of messages for everyone in a segment. */
+  CAMPAIGNS = 'campaigns',
+  /** The message outbox: one delayed job per message (jobId = message id), and the reconciler. */
+  MESSAGES = 'messages',
 }
 
 export const ALL_QUEUES = Object.values(QueueName);
