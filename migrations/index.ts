@@ -8,7 +8,8 @@ import * as m5 from './1796006353808-SegmentCacheMaintenance.js';
 import * as m6 from './1796006391668-StayOwner.js';
 import * as m7 from './1796006440770-Wall.js';
 import * as m8 from './1796006451071-Ambassadors.js';
-import * as m9 from './1796009000000-SegmentCountIndex.js';
+import * as m9 from './1796006965764-Journeys.js';
+import * as m10 from './1796009000000-SegmentCountIndex.js';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const migrations: Function[] = [
@@ -22,4 +23,5 @@ export const migrations: Function[] = [
   ...Object.values(m7),
   ...Object.values(m8),
   ...Object.values(m9),
+  ...Object.values(m10),
 ];

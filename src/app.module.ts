@@ -10,6 +10,8 @@ import { LoggingModule } from './infra/logging/logging.module.js';
 import { MetricsModule } from './infra/metrics/metrics.module.js';
 import { QueueModule } from './infra/queue/queue.module.js';
 import { AmbassadorsModule } from './modules/ambassadors/ambassadors.module.js';
+import { CampaignsModule } from './modules/campaigns/campaigns.module.js';
+import { MessagingModule } from './modules/messaging/messaging.module.js';
 import { AccessModule } from './modules/access/access.module.js';
 import { DestinationsModule } from './modules/destinations/destinations.module.js';
 import { InterestsModule } from './modules/interests/interests.module.js';
@@ -52,6 +54,8 @@ export class AppModule {
         SocialModule,
         WallModule.forRoot(config),
         AmbassadorsModule,
+        MessagingModule,
+        CampaignsModule,
         ...extra,
       ],
       providers: [{ provide: APP_CONFIG, useValue: config }, Clock],

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, unsubscribeSecretOf } from './config.js';
 
 const SECRET = 'x'.repeat(32);
 
@@ -143,6 +143,10 @@ describe('loadConfig', () => {
       'ESCALE_DESTINATION_LOCALE',
     ],
     ['an unknown ROLE', { ROLE: 'cron' }, 'ROLE'],
+    ['an http SMTP_URL', { SMTP_URL: 'http://mail.example.org' }, 'SMTP_URL'],
+    ['zero SMTP connections', { SMTP_MAX_CONNECTIONS: '0' }, 'SMTP_MAX_CONNECTIONS'],
+    ['a short UNSUBSCRIBE_SECRET', { UNSUBSCRIBE_SECRET: 'short' }, 'UNSUBSCRIBE_SECRET'],
+    ['a LATE_GRACE that is not a duration', { LATE_GRACE: '1 hour' }, 'LATE_GRACE'],
   ])('refuses %s', (_, env, variable) => {
     expect(variables(configErrorFor(env))).toEqual([variable]);
   });
@@ -156,5 +160,46 @@ describe('loadConfig', () => {
       'ESCALE_ADMIN_EMAIL',
       'ESCALE_ADMIN_PASSWORD',
     ]);
+  });
+
+  it('reads the messaging settings, with their defaults', () => {
+    expect(loadConfig({})).toMatchObject({
+      smtpUrl: undefined,
+      mailFrom: 'Escale <no-reply@localhost>',
+      smtpMaxConnections: 5,
+      unsubscribeSecret: undefined,
+      lateGraceMs: 3_600_000,
+      xDmAccessToken: undefined,
+    });
+    expect(
+      loadConfig({
+        SMTP_URL: 'smtps://user:pass@smtp.example.org:465',
+        MAIL_FROM: 'Rennes <hello@rennes.example>',
+        SMTP_MAX_CONNECTIONS: '10',
+        UNSUBSCRIBE_SECRET: 'u'.repeat(32),
+        LATE_GRACE: 'PT30M',
+        X_DM_ACCESS_TOKEN: 'user-token',
+      }),
+    ).toMatchObject({
+      smtpUrl: 'smtps://user:pass@smtp.example.org:465',
+      mailFrom: 'Rennes <hello@rennes.example>',
+      smtpMaxConnections: 10,
+      unsubscribeSecret: 'u'.repeat(32),
+      lateGraceMs: 1_800_000,
+      xDmAccessToken: 'user-token',
+    });
+    expect(loadConfig({ LATE_GRACE: 'PT0S' }).lateGraceMs).toBe(0);
+  });
+
+  it('derives a stable unsubscribe secret from the JWT secret unless one is given', () => {
+    const derived = unsubscribeSecretOf({ jwtSecret: SECRET });
+    expect(derived).toBe(unsubscribeSecretOf({ jwtSecret: SECRET }));
+    expect(derived).not.toContain(SECRET);
+    expect(derived).not.toBe(unsubscribeSecretOf({ jwtSecret: 'y'.repeat(32) }));
+    expect(derived.length).toBeGreaterThanOrEqual(32);
+    expect(unsubscribeSecretOf({ jwtSecret: SECRET, unsubscribeSecret: 'u'.repeat(32) })).toBe(
+      'u'.repeat(32),
+    );
+    expect(() => unsubscribeSecretOf({})).toThrow(/JWT secret/);
   });
 });

@@ -1,3 +1,4 @@
+import { hkdfSync } from 'node:crypto';
 import { Duration } from 'luxon';
 import { z } from 'zod';
 import { canonicalLocale, isTimeZone } from '../../common/validation.js';
@@ -32,6 +33,10 @@ const isoDuration = z.string().refine((v) => {
   const d = Duration.fromISO(v);
   return d.isValid && d.as('milliseconds') > 0;
 }, 'must be a positive ISO 8601 duration such as PT5M');
+const nonNegativeIsoDuration = z.string().refine((v) => {
+  const d = Duration.fromISO(v);
+  return d.isValid && d.as('milliseconds') >= 0;
+}, 'must be an ISO 8601 duration such as PT1H');
 const timeZone = z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris');
 const locale = z
   .string()
@@ -64,6 +69,13 @@ const schema = z
     ESCALE_DESTINATION_LOCALE: z.preprocess(emptyToUndefined, locale.default('fr')),
     SMTP_URL: optionalUrl(/^smtps?:$/, 'must be an smtp:// or smtps:// URL'),
     MAIL_FROM: z.preprocess(emptyToUndefined, z.string().default('Escale <no-reply@localhost>')),
+    SMTP_MAX_CONNECTIONS: optionalInt(z.coerce.number().int().min(1).max(100).default(5)),
+    UNSUBSCRIBE_SECRET: z.preprocess(
+      emptyToUndefined,
+      z.string().min(32, 'must be at least 32 characters').optional(),
+    ),
+    LATE_GRACE: z.preprocess(emptyToUndefined, nonNegativeIsoDuration.default('PT1H')),
+    X_DM_ACCESS_TOKEN: optionalString,
     X_BEARER_TOKEN: optionalString,
     X_API_BASE_URL: optionalUrl(/^https?:$/, 'must be an http(s) URL'),
     SOCIAL_POLL_INTERVAL: z.preprocess(emptyToUndefined, isoDuration.default('PT5M')),
@@ -141,6 +153,17 @@ export interface AppConfig {
   destinationDefaults: { timeZone: string; locale: string };
   smtpUrl?: string;
   mailFrom: string;
+  /** Size of the pooled SMTP transport. */
+  smtpMaxConnections: number;
+  /**
+   * HMAC key of unsubscribe links when UNSUBSCRIBE_SECRET is set; otherwise derived from the JWT
+   * secret by `unsubscribeSecretOf` (the embedded JWT secret only exists after loadRuntime).
+   */
+  unsubscribeSecret?: string;
+  /** A message whose time is further in the past than this when scheduled is not sent. */
+  lateGraceMs: number;
+  /** X user-context token that sends direct messages; without it DM sends fail. */
+  xDmAccessToken?: string;
   xBearerToken?: string;
   xApiBaseUrl?: string;
   socialPollIntervalMs: number;
@@ -188,6 +211,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
+    smtpMaxConnections: e.SMTP_MAX_CONNECTIONS,
+    unsubscribeSecret: e.UNSUBSCRIBE_SECRET,
+    lateGraceMs: Duration.fromISO(e.LATE_GRACE).as('milliseconds'),
+    xDmAccessToken: e.X_DM_ACCESS_TOKEN,
     xBearerToken: e.X_BEARER_TOKEN,
     xApiBaseUrl: e.X_API_BASE_URL,
     socialPollIntervalMs: Duration.fromISO(e.SOCIAL_POLL_INTERVAL).as('milliseconds'),
@@ -196,6 +223,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     login: { maxFailures: e.LOGIN_MAX_FAILURES, windowSeconds: e.LOGIN_WINDOW_SECONDS },
     interestHalfLifeDays: e.INTEREST_HALF_LIFE_DAYS,
   };
+}
+
+/**
+ * The key of unsubscribe tokens: UNSUBSCRIBE_SECRET, else one derived from the JWT secret with
+ * HKDF. Derived rather than random so links in mail already sent keep working across restarts
+ * and processes, and separate from the JWT key so one never signs what the other accepts.
+ */
+export function unsubscribeSecretOf(config: Pick<AppConfig, 'unsubscribeSecret' | 'jwtSecret'>) {
+  if (config.unsubscribeSecret) return config.unsubscribeSecret;
+  if (!config.jwtSecret) throw new Error('No JWT secret to derive the unsubscribe secret from');
+  return Buffer.from(
+    hkdfSync('sha256', config.jwtSecret, 'escale', 'unsubscribe-token', 32),
+  ).toString('base64url');
 }
 
 /** Injection token of the validated AppConfig. */

@@ -3,6 +3,9 @@ import { AmbassadorScoreEntity } from '../../modules/ambassadors/ambassador-scor
 import { AmbassadorSettingsEntity } from '../../modules/ambassadors/ambassador-settings.entity.js';
 import { ApiKeyEntity } from '../../modules/access/api-key.entity.js';
 import { UserEntity } from '../../modules/access/user.entity.js';
+import { CampaignStepEntity } from '../../modules/campaigns/campaign-step.entity.js';
+import { CampaignEntity } from '../../modules/campaigns/campaign.entity.js';
+import { MessageEntity } from '../../modules/messaging/message.entity.js';
 import { DestinationEntity } from '../../modules/destinations/destination.entity.js';
 import { PlaceEntity } from '../../modules/destinations/place.entity.js';
 import { TrackedSourceEntity } from '../../modules/destinations/tracked-source.entity.js';
@@ -45,4 +48,7 @@ export const entities = [
   AmbassadorScoreEntity,
   AmbassadorChangeEntity,
   AmbassadorSettingsEntity,
+  CampaignEntity,
+  CampaignStepEntity,
+  MessageEntity,
 ];

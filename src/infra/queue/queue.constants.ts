@@ -7,6 +7,10 @@ export enum QueueName {
   SOCIAL = 'social',
   /** Ambassador scores: the nightly recompute and the one a minute after ingestion, per destination. */
   AMBASSADORS = 'ambassadors',
+  /** Campaign activation: chunked scheduling of messages for everyone in a segment. */
+  CAMPAIGNS = 'campaigns',
+  /** The message outbox: one delayed job per message (jobId = message id), and the reconciler. */
+  MESSAGES = 'messages',
 }
 
 export const ALL_QUEUES = Object.values(QueueName);
