@@ -8,12 +8,14 @@ import { benchAuth } from './auth.bench.js';
 import { benchImport } from './import.bench.js';
 import { benchSegments } from './segments.bench.js';
 import { benchIngest } from './ingest.bench.js';
+import { benchWall } from './wall.bench.js';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   auth: benchAuth,
   import: benchImport,
   segments: benchSegments,
   ingest: benchIngest,
+  wall: benchWall,
 };
 
 async function main() {
