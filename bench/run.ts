@@ -10,6 +10,7 @@ import { benchSegments } from './segments.bench.js';
 import { benchIngest } from './ingest.bench.js';
 import { benchScores } from './scores.bench.js';
 import { benchSend } from './send.bench.js';
+import { benchWall } from './wall.bench.js';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   auth: benchAuth,
@@ -18,6 +19,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   ingest: benchIngest,
   scores: benchScores,
   send: benchSend,
+  wall: benchWall,
 };
 
 async function main() {

@@ -52,6 +52,8 @@ const toPublic = (r: PostRow): PublicWallPost => ({
  */
 @Injectable()
 export class WallService {
+  private readonly matchers = new Map<string, ReturnType<typeof blocklistMatcher>>();
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly notifier: WallNotifier,
@@ -216,21 +218,40 @@ export class WallService {
 
   /**
    * Inside the ingest transaction: new PENDING posts with a blocked word are REJECTED before
-   * anyone (the moderation queue, `interactionIngested`) sees them. One query per page, and
-   * only when the destination has a blocklist does it return rows.
+   * anyone (the moderation queue, `interactionIngested`) sees them. Without a blocklist this is
+   * one primary-key read of the destination per page; with one, the page's candidates are read
+   * and matched here.
    */
   @OnEvent(SocialEvents.INGESTING, { suppressErrors: false })
   async onIngesting(event: InteractionsIngestingEvent): Promise<void> {
     if (!event.createdIds.length) return;
-    const rows: { id: string; text: string | null; hashtags: string[]; blocklist: string[] }[] =
-      await event.manager.query(
-        `SELECT i.id, i.text, i.hashtags, d.wall_blocklist AS blocklist
-           FROM interactions i JOIN destinations d ON d.id = i.destination_id
-          WHERE i.destination_id = $1 AND i.id = ANY($2::uuid[])
-            AND i.wall_status = 'PENDING' AND cardinality(d.wall_blocklist) > 0`,
-        [event.destinationId, event.createdIds],
-      );
-    if (rows.length) await this.rejectBlocked(event.manager, rows[0].blocklist, rows);
+    // One statement either way; the candidates are read only when there is a blocklist.
+    const [found]: {
+      blocklist: string[];
+      candidates: { id: string; text: string | null; hashtags: string[] }[];
+    }[] = await event.manager.query(
+      `SELECT d.wall_blocklist AS blocklist,
+              coalesce((SELECT json_agg(json_build_object('id', i.id, 'text', i.text, 'hashtags', i.hashtags))
+                          FROM interactions i
+                         WHERE i.id = ANY($2::uuid[]) AND i.destination_id = d.id
+                           AND i.wall_status = 'PENDING'), '[]') AS candidates
+         FROM destinations d
+        WHERE d.id = $1 AND cardinality(d.wall_blocklist) > 0`,
+      [event.destinationId, event.createdIds],
+    );
+    if (found) await this.rejectBlocked(event.manager, found.blocklist, found.candidates);
+  }
+
+  /** Built once per list and process (a pure function of the words), not once per page. */
+  private matcher(words: string[]): ReturnType<typeof blocklistMatcher> {
+    const key = JSON.stringify(words);
+    let matcher = this.matchers.get(key);
+    if (!matcher) {
+      if (this.matchers.size >= 100) this.matchers.clear();
+      matcher = blocklistMatcher(words);
+      this.matchers.set(key, matcher);
+    }
+    return matcher;
   }
 
   private async rejectBlocked(
@@ -239,7 +260,7 @@ export class WallService {
     rows: { id: string; text: string | null; hashtags: string[] }[],
   ): Promise<void> {
     if (!blocklist.length || !rows.length) return;
-    const blocked = blocklistMatcher(blocklist);
+    const blocked = this.matcher(blocklist);
     const ids = rows.filter((r) => blocked(r.text ?? '', r.hashtags)).map((r) => r.id);
     if (!ids.length) return;
     // moderated_by stays null: the blocklist decided, not a person.
