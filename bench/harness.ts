@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { loadConfig } from '../src/infra/config/config.js';
 import { createRuntime, type Runtime } from '../src/runtime.js';
@@ -9,6 +10,8 @@ const ADMIN_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:543
 export async function benchRuntime(): Promise<{
   runtime: Runtime;
   url: string;
+  name: string;
+  admin: pg.Client;
   drop(keep?: boolean): Promise<void>;
 }> {
   const name = `escale_bench_${randomBytes(4).toString('hex')}`;
@@ -32,6 +35,8 @@ export async function benchRuntime(): Promise<{
   return {
     runtime,
     url,
+    name,
+    admin,
     /** With `keep`, the database stays (to study its query plans), and its URL is printed. */
     async drop(keep = false) {
       await runtime.stop();
@@ -67,4 +72,39 @@ export function report(label: string, ours: number, baseline: number, unit = 'op
   console.log(
     `${label}: ${f(ours)} ${unit}; baseline ${f(baseline)} ${unit}; ratio ${(ours / baseline).toFixed(2)}×`,
   );
+}
+
+/** CPU seconds of a local process (Linux /proc), 0 when it cannot be read. */
+export function processCpu(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ ticks
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU spent by this process and by the PostgreSQL backends of `database` (when PostgreSQL runs
+ * on this machine) between start() and stop(). On a shared, loaded machine wall-clock figures
+ * depend on what else runs; the CPU cost of the same work does not, or much less.
+ */
+export async function cpuMeter(client: pg.Client, database: string) {
+  const backends = async () =>
+    (
+      await client.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
+        [database],
+      )
+    ).rows.map((r) => r.pid);
+  const before = new Map((await backends()).map((pid) => [pid, processCpu(pid)]));
+  const node = process.cpuUsage();
+  return {
+    async stop(): Promise<{ node: number; database: number }> {
+      const used = process.cpuUsage(node);
+      let database = 0;
+      for (const pid of await backends()) database += processCpu(pid) - (before.get(pid) ?? 0);
+      return { node: (used.user + used.system) / 1e6, database };
+    },
+  };
 }

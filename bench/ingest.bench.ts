@@ -9,7 +9,7 @@ import { InteractionKind } from '../src/modules/social/interaction.entity.js';
 import { SocialIngestService } from '../src/modules/social/social-ingest.service.js';
 import type { NormalizedPost } from '../src/modules/social/social.types.js';
 import { SocialProvider } from '../src/modules/visitors/social-identity.entity.js';
-import { benchRuntime, report } from './harness.js';
+import { benchRuntime, cpuMeter, processCpu, report } from './harness.js';
 
 const N = Number(process.env.BENCH_N ?? 20_000);
 const PAGE = 100;
@@ -66,7 +66,7 @@ function posts(prefix: string): NormalizedPost[] {
  * identities and interactions, page by page, with pg (nothing derived, nothing linked).
  */
 export async function benchIngest(): Promise<void> {
-  const { runtime, url, drop } = await benchRuntime();
+  const { runtime, url, name, admin, drop } = await benchRuntime();
   try {
     const destinations = runtime.app.get(DestinationsService);
     const interests = runtime.app.get(InterestsService);
@@ -90,21 +90,20 @@ export async function benchIngest(): Promise<void> {
     const base = await create('Baseline');
     const data = posts('o');
 
-    // A live database has planner statistics (autovacuum); a scratch one has none, and the
-    // interest evidence INSERT then plans a nested loop over every visitor of the destination.
-    // So: a warm-up of 10 pages (not timed), ANALYZE, then the timed run.
-    const { DataSource } = await import('typeorm');
+    // A warm-up of 10 pages (not timed). No ANALYZE: a fresh database has no planner statistics
+    // until autovacuum comes, and the pipeline's plans must not depend on them.
     const warmup = posts('w').slice(0, 10 * PAGE);
     for (let i = 0; i < warmup.length; i += PAGE)
       await ingest.ingest(ours, warmup.slice(i, i + PAGE));
-    await runtime.app.get(DataSource).query('ANALYZE');
     const profile = PROFILE ? profileStatements() : undefined;
+    const cpu = await cpuMeter(admin, name);
     let started = process.hrtime.bigint();
     let created = 0;
     for (let i = 0; i < N; i += PAGE) {
       created += (await ingest.ingest(ours, data.slice(i, i + PAGE))).created;
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const oursCpu = await cpu.stop();
     profile?.print(N / PAGE);
     if (PROFILE) await explainOnePage(() => ingest.ingest(ours, posts('x').slice(0, PAGE)));
     if (created !== N) throw new Error(`ingest created ${created} of ${N}`);
@@ -122,7 +121,6 @@ export async function benchIngest(): Promise<void> {
       const w = posts(`w${k}`).slice(0, 10 * PAGE);
       for (let i = 0; i < w.length; i += PAGE) await ingest.ingest(id, w.slice(i, i + PAGE));
     }
-    await runtime.app.get(DataSource).query('ANALYZE');
     started = process.hrtime.bigint();
     await Promise.all(
       tenants.map(async (id, k) => {
@@ -133,11 +131,20 @@ export async function benchIngest(): Promise<void> {
     );
     const concurrentSeconds = Number(process.hrtime.bigint() - started) / 1e9;
 
-    const baselineSeconds = await bareInserts(url, base, posts('b'));
+    const { seconds: baselineSeconds, cpu: baselineCpu } = await bareInserts(url, base, posts('b'));
     report(
       `ingest, ${N} new posts in pages of ${PAGE}: ${seconds.toFixed(1)} s`,
       N / seconds,
       N / baselineSeconds,
+      'interactions/s',
+    );
+    // The CPU of the same work, which a loaded machine does not inflate as much as wall time.
+    const perPage = (c: { node: number; database: number }) =>
+      `${((1000 * (c.node + c.database)) / (N / PAGE)).toFixed(1)} ms (Node.js ${((1000 * c.node) / (N / PAGE)).toFixed(1)}, PostgreSQL ${((1000 * c.database) / (N / PAGE)).toFixed(1)})`;
+    report(
+      `CPU per page of new posts: ${perPage(oursCpu)}; baseline ${perPage(baselineCpu)}; as throughput on idle cores`,
+      N / (oursCpu.node + oursCpu.database),
+      N / (baselineCpu.node + baselineCpu.database),
       'interactions/s',
     );
     report(
@@ -161,6 +168,9 @@ async function bareInserts(url: string, destinationId: string, data: NormalizedP
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
+    const [{ pid }] = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows;
+    const databaseBefore = processCpu(pid);
+    const nodeBefore = process.cpuUsage();
     const started = process.hrtime.bigint();
     const identityIds = new Map<string, string>();
     for (let i = 0; i < data.length; i += PAGE) {
@@ -217,7 +227,12 @@ async function bareInserts(url: string, destinationId: string, data: NormalizedP
       );
       await client.query('COMMIT');
     }
-    return Number(process.hrtime.bigint() - started) / 1e9;
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const node = process.cpuUsage(nodeBefore);
+    return {
+      seconds,
+      cpu: { node: (node.user + node.system) / 1e6, database: processCpu(pid) - databaseBefore },
+    };
   } finally {
     await client.end();
   }

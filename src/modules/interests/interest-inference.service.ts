@@ -64,14 +64,32 @@ function analyze(input: InferenceInput): AnalyzedPost {
   };
 }
 
-function match(taxonomy: Taxonomy, posts: AnalyzedPost[]): InferredEvidence[][] {
-  const slugOf = new Map(taxonomy.interests.map((i) => [i.id, i.slug]));
-  const matcher = new PhraseMatcher<string>();
-  for (const interest of taxonomy.interests) {
+/**
+ * Matchers by the exact content of the interests they were built from: building one (folding,
+ * plural variants of every keyword) cost more than matching a page of 100 posts. Keyed by content,
+ * never by destination, so an edited taxonomy simply builds a new one: nothing can be stale.
+ */
+const matchers = new Map<string, PhraseMatcher<string>>();
+const MATCHERS_KEPT = 64;
+
+function matcherOf(interests: Taxonomy['interests']): PhraseMatcher<string> {
+  const key = JSON.stringify(interests.map((i) => [i.id, i.keywords, i.hashtags]));
+  let matcher = matchers.get(key);
+  if (matcher) return matcher;
+  matcher = new PhraseMatcher<string>();
+  for (const interest of interests) {
     for (const keyword of interest.keywords) matcher.add(keyword, interest.id);
     // A hashtag's words are a phrase too: #StreetArt is found in "street art" and "#streetart".
     for (const tag of interest.hashtags) matcher.add(splitHashtag(tag), interest.id);
   }
+  if (matchers.size >= MATCHERS_KEPT) matchers.delete(matchers.keys().next().value as string);
+  matchers.set(key, matcher);
+  return matcher;
+}
+
+function match(taxonomy: Taxonomy, posts: AnalyzedPost[]): InferredEvidence[][] {
+  const slugOf = new Map(taxonomy.interests.map((i) => [i.id, i.slug]));
+  const matcher = matcherOf(taxonomy.interests);
   return posts.map((post) => {
     const found = new Map<EvidenceKind, Set<string>>(KIND_ORDER.map((k) => [k, new Set()]));
     for (const tag of post.hashtags) {

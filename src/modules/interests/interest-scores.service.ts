@@ -66,6 +66,11 @@ const FIRST_UUID = '00000000-0000-0000-0000-000000000000';
  * changed (migration SegmentCacheMaintenance).
  * $1 destination, $2 visitor ids, $3 now, $4 half-life in seconds.
  */
+const SCORE_OF = (e: string, now: string, halfLife: string) =>
+  `1 - exp(-least(sum(${e}.weight * power(2::float8,
+        -least(greatest(extract(epoch FROM (${now}::timestamptz - ${e}.occurred_at))::float8, 0)
+               / ${halfLife}::float8, 1000))), 700))`;
+
 const REFRESH_SQL = `
 WITH scope AS (
   SELECT DISTINCT unnest($2::uuid[]) AS visitor_id
@@ -73,9 +78,7 @@ WITH scope AS (
 agg AS (
   SELECT e.visitor_id,
          e.interest_id,
-         1 - exp(-least(sum(e.weight * power(2::float8,
-               -least(greatest(extract(epoch FROM ($3::timestamptz - e.occurred_at))::float8, 0)
-                      / $4::float8, 1000))), 700)) AS score,
+         ${SCORE_OF('e', '$3', '$4')} AS score,
          count(*)::int AS evidence_count,
          max(e.occurred_at) AS last_evidence_at,
          array_agg(DISTINCT e.kind::text ORDER BY e.kind::text) AS sources
@@ -113,25 +116,29 @@ SELECT (SELECT count(*) FROM upserted)::int AS upserted,
  * per destination), taken in order so that two refreshes never deadlock. One lock per visitor
  * would exhaust the lock table inside a 50,000-line import's transaction. The refresh statement
  * runs after the locks, as the next statement: it sees the evidence of any refresh before it.
- * $1 destination, $2 visitor ids, $9 (or $3 alone) the lock namespace.
+ * $1 destination, $2 visitor ids, and the lock namespace's parameter.
  */
-const LOCKS_SQL = (namespace = '$9') => `
+const LOCKS_SQL = (namespace: string) => `
   SELECT pg_advisory_xact_lock(${namespace}::int, b)
     FROM (SELECT DISTINCT (hashtext($1::text || v::text) & 255) AS b FROM unnest($2::uuid[]) AS v) s
    ORDER BY b`;
 
 /**
- * Upserts evidence of one destination (unique visitor, interest, kind, source) and counts what
- * was written: a visitor or interest outside $1 writes nothing for its row. The tenant check
- * compares to the parameter and looks the visitors up by id ($2, distinct): a join on
- * `destination_id = x.destination_id` let the planner, on stale statistics, walk every visitor of
- * the destination in a nested loop (half of an ingested page's time).
- * $1 destination, $2 distinct visitor ids, $3.. the rows' columns.
+ * Before evidence is written: how many of the visitors ($2, distinct) and interests ($3, distinct)
+ * are in destination $1. The visitors are found by primary key only and their destination
+ * compared afterwards: with `destination_id = $1` as an index condition the planner, on stale
+ * statistics (a fresh table, a burst of new prospects), walked every visitor of the destination
+ * once per row (half of an ingested page's time).
  */
-const RECORD_SQL = `
-WITH x AS (
-  SELECT * FROM unnest($3::uuid[], $4::uuid[], $5::evidence_kind[], $6::float8[], $7::text[],
-                       $8::timestamptz[])
+const CHECK_SQL = `
+  (SELECT count(*) FILTER (WHERE v.destination_id = $1) FROM visitors v WHERE v.id = ANY($2::uuid[]))::int AS visitors,
+  (SELECT count(*) FILTER (WHERE i.destination_id = $1) FROM interests i WHERE i.id = ANY($3::uuid[]))::int AS interests`;
+
+/** The rows of evidence to write, parameters $p to $p+5 (checked: in destination $1). */
+const EVIDENCE_ROWS = (p: number) => `
+x AS (
+  SELECT * FROM unnest($${p}::uuid[], $${p + 1}::uuid[], $${p + 2}::evidence_kind[],
+                       $${p + 3}::float8[], $${p + 4}::text[], $${p + 5}::timestamptz[])
          AS x(visitor_id, interest_id, kind, weight, source_id, occurred_at)
 ),
 written AS (
@@ -139,12 +146,78 @@ written AS (
          (destination_id, visitor_id, interest_id, kind, weight, source_id, occurred_at)
   SELECT $1, x.visitor_id, x.interest_id, x.kind, x.weight, x.source_id, x.occurred_at
     FROM x
-   WHERE x.visitor_id IN (SELECT v.id FROM visitors v WHERE v.id = ANY($2::uuid[]) AND v.destination_id = $1)
-     AND x.interest_id IN (SELECT i.id FROM interests i WHERE i.destination_id = $1)
+   WHERE true
   ON CONFLICT (visitor_id, interest_id, kind, source_id) DO UPDATE
      SET weight = EXCLUDED.weight, occurred_at = EXCLUDED.occurred_at
   RETURNING 1
 )`;
+
+/**
+ * Writes the evidence and refreshes its visitors' scores in the same statement (the score locks
+ * are held): a statement does not see its own writes, so the scores are computed from the
+ * visitors' evidence as it was, minus the rows being replaced, plus the new rows. Evidence only
+ * grows here, so no score is deleted. Each visitor's evidence is read through its index
+ * (LATERAL ... OFFSET 0 keeps the nested loop whatever the statistics say).
+ * $1 destination, $2 the rows' visitor ids (distinct), $3..$8 rows, $9 now, $10 half-life in
+ * seconds, $11 STRONG_INTEREST_SCORE.
+ */
+const RECORD_AND_REFRESH_SQL = `
+WITH ${EVIDENCE_ROWS(3)},
+scope AS (
+  SELECT unnest($2::uuid[]) AS visitor_id
+),
+evidence AS (
+  SELECT s.visitor_id, e.interest_id, e.kind, e.weight, e.occurred_at
+    FROM scope s
+    CROSS JOIN LATERAL (
+      SELECT e.interest_id, e.kind, e.source_id, e.weight, e.occurred_at
+        FROM interest_evidence e
+       WHERE e.visitor_id = s.visitor_id AND e.destination_id = $1
+      OFFSET 0
+    ) e
+   WHERE NOT EXISTS (SELECT 1 FROM x
+                      WHERE x.visitor_id = s.visitor_id AND x.interest_id = e.interest_id
+                        AND x.kind = e.kind AND x.source_id = e.source_id)
+  UNION ALL
+  SELECT visitor_id, interest_id, kind, weight, occurred_at FROM x
+),
+agg AS (
+  SELECT e.visitor_id, e.interest_id, ${SCORE_OF('e', '$9', '$10')} AS score,
+         count(*)::int AS evidence_count,
+         max(e.occurred_at) AS last_evidence_at,
+         array_agg(DISTINCT e.kind::text ORDER BY e.kind::text) AS sources
+    FROM evidence e
+   GROUP BY e.visitor_id, e.interest_id
+),
+upserted AS (
+  INSERT INTO visitor_interests AS vi
+         (destination_id, visitor_id, interest_id, score, evidence_count, last_evidence_at, sources, computed_at)
+  SELECT $1, a.visitor_id, a.interest_id, a.score, a.evidence_count, a.last_evidence_at, a.sources, $9
+    FROM agg a
+   WHERE true
+  ON CONFLICT (visitor_id, interest_id) DO UPDATE
+     SET score = EXCLUDED.score,
+         evidence_count = EXCLUDED.evidence_count,
+         last_evidence_at = EXCLUDED.last_evidence_at,
+         sources = EXCLUDED.sources,
+         computed_at = EXCLUDED.computed_at
+  RETURNING 1
+),
+strong AS (
+  UPDATE visitors v
+     SET strong_interests = s.ids
+    FROM (SELECT sc.visitor_id,
+                 coalesce(array_agg(a.interest_id ORDER BY a.interest_id)
+                            FILTER (WHERE a.score >= $11::float8), '{}') AS ids
+            FROM scope sc
+            LEFT JOIN agg a ON a.visitor_id = sc.visitor_id
+           GROUP BY sc.visitor_id) s
+   WHERE v.id = s.visitor_id
+     AND v.strong_interests IS DISTINCT FROM s.ids
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM written)::int AS written,
+       (SELECT count(*) FROM upserted)::int AS upserted`;
 
 /**
  * Interest evidence and the materialised scores derived from it (`visitor_interests`, which
@@ -185,35 +258,47 @@ export class InterestScoresService {
     await this.inTransaction(manager, async (m) => {
       for (const [destinationId, list] of byDestination) {
         const visitorIds = [...new Set(list.map((r) => r.visitorId))].sort();
-        // Up to one refresh chunk, the score locks are taken by the same statement (one round
-        // trip fewer for every page of posts); beyond, refreshScores takes them chunk by chunk.
-        const lockHere = visitorIds.length <= REFRESH_CHUNK;
-        const [written]: { n: number }[] = await m.query(
-          lockHere
-            ? `${RECORD_SQL}, locks AS (${LOCKS_SQL()})
-             SELECT (SELECT count(*) FROM written)::int AS n, (SELECT count(*) FROM locks)::int AS l`
-            : `${RECORD_SQL} SELECT count(*)::int AS n FROM written`,
-          [
-            destinationId,
-            visitorIds,
-            list.map((r) => r.visitorId),
-            list.map((r) => r.interestId),
-            list.map((r) => r.kind),
-            list.map((r) => r.weight),
-            list.map((r) => r.sourceId),
-            list.map((r) => r.occurredAt.toISOString()),
-            ...(lockHere ? [SCORE_LOCK_NAMESPACE] : []),
-          ],
+        const interestIds = [...new Set(list.map((r) => r.interestId))];
+        // Up to one refresh chunk, one statement checks and takes the score locks, the next
+        // writes and refreshes; beyond, refreshScores refreshes chunk by chunk.
+        const oneChunk = visitorIds.length <= REFRESH_CHUNK;
+        const [found]: { visitors: number; interests: number }[] = await m.query(
+          oneChunk
+            ? `SELECT ${CHECK_SQL}, (SELECT count(*) FROM (${LOCKS_SQL('$4')}) l)::int AS locks`
+            : `SELECT ${CHECK_SQL}`,
+          [destinationId, visitorIds, interestIds, ...(oneChunk ? [SCORE_LOCK_NAMESPACE] : [])],
         );
-        if (written.n !== list.length) {
-          // Rolls the transaction back: a foreign or unknown id writes nothing.
+        if (found.visitors !== visitorIds.length || found.interests !== interestIds.length) {
+          // Nothing written yet: a foreign or unknown id writes nothing.
           throw new AppError(
             ErrorCode.NOT_FOUND,
             'interest evidence names a visitor or an interest that is not in its destination',
           );
         }
-        if (lockHere) await this.refreshLocked(m, destinationId, visitorIds);
-        else await this.refreshScores(destinationId, visitorIds, m);
+        const rows = [
+          list.map((r) => r.visitorId),
+          list.map((r) => r.interestId),
+          list.map((r) => r.kind),
+          list.map((r) => r.weight),
+          list.map((r) => r.sourceId),
+          list.map((r) => r.occurredAt.toISOString()),
+        ];
+        if (oneChunk) {
+          await m.query(RECORD_AND_REFRESH_SQL, [
+            destinationId,
+            visitorIds,
+            ...rows,
+            this.clock.now().toISOString(),
+            this.halfLifeSeconds,
+            STRONG_INTEREST_SCORE,
+          ]);
+        } else {
+          await m.query(`WITH ${EVIDENCE_ROWS(2)} SELECT count(*)::int AS n FROM written`, [
+            destinationId,
+            ...rows,
+          ]);
+          await this.refreshScores(destinationId, visitorIds, m);
+        }
       }
     });
   }
