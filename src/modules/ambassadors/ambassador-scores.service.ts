@@ -188,8 +188,8 @@ SELECT o.visitor_id, 0, 'NONE'::ambassador_tier, NULL::int, 0, 0, 0, 0, 0, 0, 0,
 const VALUE_COLUMNS = ['score', 'tier', 'rank', ...COMPONENTS, 'posts'];
 
 /**
- * Ambassador scores: the set-based recompute (one scoring statement, then the tier changes and
- * the changed rows, in one transaction per destination), the promotion events after commit, and
+ * Ambassador scores: the set-based recompute (one statement: scores, tier changes and the changed
+ * rows, in one transaction per destination), the promotion events after commit, and
  * the reads (Visitor.ambassador through a loader, the leaderboard, the change history).
  */
 @Injectable()
@@ -229,10 +229,6 @@ export class AmbassadorScoresService {
         'INSERT INTO ambassador_settings (destination_id) VALUES ($1) ON CONFLICT DO NOTHING',
         [destinationId],
       );
-      await m.query(`CREATE TEMPORARY TABLE ambassador_next ON COMMIT DROP AS ${SCORE_SQL}`, [
-        destinationId,
-        now.toISOString(),
-      ]);
       return this.store(m, destinationId, now);
     });
     // After commit: listeners (AMBASSADOR_PROMOTED campaigns) must see the stored change.
@@ -253,45 +249,60 @@ export class AmbassadorScoresService {
     return report;
   }
 
+  /**
+   * Scoring, tier changes and score rows in one statement: its data-modifying parts all see the
+   * scores as they were before it (the changes compare against them), and the scored set is
+   * built once and never written to a table. Only the promotions come back to Node.
+   */
   private async store(m: EntityManager, destinationId: string, now: Date) {
-    const [{ scored }]: { scored: number }[] = await m.query(
-      'SELECT count(*)::int AS scored FROM ambassador_next',
-    );
-    // Every tier change, against the stored tier (no row = NONE); only promotions come back.
-    const [stored]: { changes: number; promotions: ChangeRow[] | null }[] = await m.query(
-      `WITH ins AS (
+    const cols = VALUE_COLUMNS.join(', ');
+    const [stored]: {
+      scored: number;
+      updated: number;
+      changes: number;
+      promotions: ChangeRow[] | null;
+    }[] = await m.query(
+      `WITH next AS MATERIALIZED (${SCORE_SQL}),
+       ins AS (
          INSERT INTO ambassador_changes (destination_id, visitor_id, from_tier, to_tier, score, at)
          SELECT $1, n.visitor_id, coalesce(o.tier, 'NONE'), n.tier, n.score, $2
-           FROM ambassador_next n
+           FROM next n
            LEFT JOIN ambassador_scores o ON o.visitor_id = n.visitor_id
           WHERE n.tier <> coalesce(o.tier, 'NONE')
          RETURNING id, destination_id, visitor_id, from_tier, to_tier, score, at
+       ),
+       up AS (
+         INSERT INTO ambassador_scores (visitor_id, destination_id, ${cols}, computed_at)
+         SELECT n.visitor_id, $1, ${VALUE_COLUMNS.map((c) => `n.${c}`).join(', ')}, $2
+           FROM next n
+           LEFT JOIN ambassador_scores o ON o.visitor_id = n.visitor_id
+          -- Unchanged rows are left out here (one hash join), not one by one by ON CONFLICT.
+          WHERE o.visitor_id IS NULL
+             OR (${VALUE_COLUMNS.map((c) => `o.${c}`).join(', ')})
+                IS DISTINCT FROM (${VALUE_COLUMNS.map((c) => `n.${c}`).join(', ')})
+         ON CONFLICT (visitor_id) DO UPDATE
+            SET ${VALUE_COLUMNS.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}, computed_at = EXCLUDED.computed_at
+         RETURNING 1
        )
-       SELECT (SELECT count(*)::int FROM ins) AS changes,
+       SELECT (SELECT count(*)::int FROM next) AS scored,
+              (SELECT count(*)::int FROM up) AS updated,
+              (SELECT count(*)::int FROM ins) AS changes,
               (SELECT json_agg(ins ORDER BY ins.score DESC, ins.visitor_id) FROM ins
                 WHERE ins.to_tier = 'AMBASSADOR') AS promotions`,
-      [destinationId, now.toISOString()],
-    );
-    const changes = stored.changes;
-    const promotions = (stored.promotions ?? []).map((p) => ({ ...p, at: new Date(p.at) }));
-    const cols = VALUE_COLUMNS.join(', ');
-    const updated: unknown[] = await m.query(
-      `INSERT INTO ambassador_scores (visitor_id, destination_id, ${cols}, computed_at)
-       SELECT n.visitor_id, $1, ${VALUE_COLUMNS.map((c) => `n.${c}`).join(', ')}, $2
-         FROM ambassador_next n
-       ON CONFLICT (visitor_id) DO UPDATE
-          SET ${VALUE_COLUMNS.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}, computed_at = EXCLUDED.computed_at
-        WHERE (${VALUE_COLUMNS.map((c) => `ambassador_scores.${c}`).join(', ')})
-              IS DISTINCT FROM (${VALUE_COLUMNS.map((c) => `EXCLUDED.${c}`).join(', ')})
-       RETURNING 1`,
       [destinationId, now.toISOString()],
     );
     await m.query(
       'UPDATE ambassador_settings SET last_computed_at = $2 WHERE destination_id = $1',
       [destinationId, now.toISOString()],
     );
+    const promotions = (stored.promotions ?? []).map((p) => ({ ...p, at: new Date(p.at) }));
     return {
-      report: { scored, updated: updated.length, changes, promotions: promotions.length },
+      report: {
+        scored: stored.scored,
+        updated: stored.updated,
+        changes: stored.changes,
+        promotions: promotions.length,
+      },
       promotions,
     };
   }
