@@ -9,6 +9,7 @@ import { benchImport } from './import.bench.js';
 import { benchSegments } from './segments.bench.js';
 import { benchIngest } from './ingest.bench.js';
 import { benchSend } from './send.bench.js';
+import { benchFanout } from './fanout.bench.js';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   auth: benchAuth,
@@ -16,6 +17,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   segments: benchSegments,
   ingest: benchIngest,
   send: benchSend,
+  fanout: benchFanout,
 };
 
 async function main() {
