@@ -67,10 +67,13 @@ describe('journeys on the PostgreSQL queue backend (e2e)', () => {
     );
     await sink.waitFor(2, 30_000);
     const db = app.runtime.app.get(DataSource);
-    const statuses = async () =>
-      (await db.query('SELECT status FROM messages WHERE campaign_id = $1', [campaign.id])).map(
-        (r: { status: string }) => r.status,
+    const statuses = async (): Promise<string[]> => {
+      const rows: { status: string }[] = await db.query(
+        'SELECT status FROM messages WHERE campaign_id = $1',
+        [campaign.id],
       );
+      return rows.map((r) => r.status);
+    };
     for (let i = 0; i < 50 && (await statuses()).some((s) => s !== 'SENT'); i++) await sleep(200);
     expect(await statuses()).toEqual(['SENT', 'SENT']);
     expect(await app.runtime.app.get(MessageReconciler).reconcile()).toEqual({
