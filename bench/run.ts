@@ -11,6 +11,7 @@ import { benchIngest } from './ingest.bench.js';
 import { benchScores } from './scores.bench.js';
 import { benchSend } from './send.bench.js';
 import { benchWall } from './wall.bench.js';
+import { benchFanout } from './fanout.bench.js';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   auth: benchAuth,
@@ -20,6 +21,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   scores: benchScores,
   send: benchSend,
   wall: benchWall,
+  fanout: benchFanout,
 };
 
 async function main() {

@@ -9,7 +9,9 @@ import {
   type AmbassadorPromotedEvent,
 } from '../../src/modules/ambassadors/ambassador.events.js';
 import { MessageReconciler } from '../../src/modules/messaging/message-reconciler.service.js';
+import { MessageSender } from '../../src/modules/messaging/message-sender.service.js';
 import { SuppressionService } from '../../src/modules/visitors/suppression.service.js';
+import { startFakeX, type FakeX } from '../support/fake-x/index.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
 import { seedDestination, startTestApp, type TestApp } from '../support/app.js';
 
@@ -88,6 +90,7 @@ const broadcastVariants = [
 describe('journeys (e2e)', () => {
   let app: TestApp;
   let sink: SmtpSink;
+  let fakeX: FakeX;
   let db: DataSource;
   let d: Seeded;
   let marketer: Headers;
@@ -166,8 +169,27 @@ describe('journeys (e2e)', () => {
 
   beforeAll(async () => {
     sink = await startSmtpSink();
+    const metrics = { followers_count: 10, following_count: 10, tweet_count: 10, listed_count: 0 };
+    fakeX = await startFakeX(
+      {
+        version: 1,
+        owner: 'VisitRennes',
+        users: [
+          { id: '1001', username: 'VisitRennes', name: 'Visit Rennes', public_metrics: metrics },
+          { id: '2002', username: 'lea_m', name: 'Léa', public_metrics: metrics },
+        ],
+        posts: [],
+      },
+      { userTokens: { 'dm-token': 'VisitRennes' } },
+    );
     app = await startTestApp({
-      env: { SMTP_URL: sink.url, LATE_GRACE: 'PT2S', PUBLIC_URL: 'https://escale.example' },
+      env: {
+        SMTP_URL: sink.url,
+        LATE_GRACE: 'PT2S',
+        PUBLIC_URL: 'https://escale.example',
+        X_DM_ACCESS_TOKEN: 'dm-token',
+        X_API_BASE_URL: fakeX.url,
+      },
     });
     db = app.runtime.app.get(DataSource);
   }, 60_000);
@@ -181,6 +203,7 @@ describe('journeys (e2e)', () => {
   afterAll(async () => {
     await app?.stop();
     await sink?.close();
+    await fakeX?.stop();
   });
 
   it('sends each step of a journey once, at its time, in the visitor language', async () => {
@@ -624,4 +647,117 @@ describe('journeys (e2e)', () => {
     // Another destination sees none of it.
     expect((await app.ok(CAMPAIGN, { id: campaign.id }, other.admin)).campaign).toBeNull();
   }, 30_000);
+
+  it('sends X direct messages to consenting visitors with a TWITTER identity', async () => {
+    const lea = await visitor({
+      firstName: 'Léa',
+      locale: 'fr',
+      identities: [{ provider: 'TWITTER', handle: 'lea_m', externalId: '2002' }],
+      consents: [consent('TWITTER_DM')],
+    });
+    const noDm = await visitor({
+      firstName: 'Noé',
+      locale: 'fr',
+      identities: [{ provider: 'TWITTER', handle: 'noe_x', externalId: '4004' }],
+      consents: [consent('EMAIL')],
+    });
+    const campaign = await create({
+      name: 'DM broadcast',
+      kind: 'BROADCAST',
+      sendAt: iso(Date.now()),
+      steps: [
+        {
+          name: 'dm',
+          channel: 'TWITTER_DM',
+          anchor: 'SEND_AT',
+          offset: 'PT0S',
+          variants: [{ locale: 'fr', body: 'Bonjour {{ visitor.firstName }} !' }],
+        },
+      ],
+    });
+    await ok(ACTIVATE, { id: campaign.id });
+    const rows = await until(async () => {
+      const r = await messagesOf(campaign.id);
+      return (
+        r.length === 2 && r.every((m) => m.status === 'SENT' || m.status === 'SUPPRESSED') && r
+      );
+    });
+    const byVisitor = new Map(rows.map((r) => [r.visitor_id, r]));
+    expect(byVisitor.get(noDm)).toMatchObject({
+      status: 'SUPPRESSED',
+      suppression_reason: 'no-consent',
+    });
+    expect(byVisitor.get(lea)!.status).toBe('SENT');
+    const sent = fakeX.dms.filter((m) => m.participant_id === '2002');
+    expect(sent).toHaveLength(1);
+    expect(sent[0].text).toContain('Bonjour Léa !');
+  }, 30_000);
+
+  it('moves steps to the local send time and out of quiet hours across a DST change', async () => {
+    await ok(
+      'mutation { updateDestination(timeZone: "Europe/Paris", quietStart: "21:00", quietEnd: "08:00") { id } }',
+      {},
+      d.admin,
+    );
+    const g = await guest('fr');
+    const campaign = await create({
+      name: 'DST journey',
+      kind: 'STAY_JOURNEY',
+      steps: [
+        // A week before an arrival after the spring change: 10:00 in winter time.
+        {
+          name: 'week before',
+          channel: 'EMAIL',
+          anchor: 'ARRIVAL',
+          offset: '-P7D',
+          localSendTime: '10:00',
+          variants,
+        },
+        // On arrival at 22:30 local: quiet until 08:00 the next morning, summer time.
+        { name: 'arrival', channel: 'EMAIL', anchor: 'ARRIVAL', offset: 'PT0S', variants },
+      ],
+    });
+    await ok(ACTIVATE, { id: campaign.id });
+    // Europe/Paris moves to summer time on 28 March 2027.
+    await stay(g.id, Date.parse('2027-03-30T20:30:00Z'), Date.parse('2027-04-02T09:00:00Z'));
+    const rows = await until(async () => {
+      const r = await messagesOf(campaign.id);
+      return r.length === 2 && r;
+    });
+    expect(rows.map((r) => r.scheduled_at.toISOString())).toEqual([
+      '2027-03-23T09:00:00.000Z',
+      '2027-03-31T06:00:00.000Z',
+    ]);
+  });
+
+  it('unsubscribing cancels the pending messages of that channel', async () => {
+    const g = await guest('fr');
+    const campaign = await create({
+      name: 'Far journey',
+      kind: 'STAY_JOURNEY',
+      steps: [
+        { name: 'before', channel: 'EMAIL', anchor: 'ARRIVAL', offset: '-P1D', variants },
+        { name: 'after', channel: 'EMAIL', anchor: 'DEPARTURE', offset: 'P1D', variants },
+      ],
+    });
+    await ok(ACTIVATE, { id: campaign.id });
+    await stay(g.id, Date.now() + 30 * 86_400_000, Date.now() + 32 * 86_400_000);
+    const [first] = await until(async () => {
+      const r = await messagesOf(campaign.id);
+      return r.length === 2 && r;
+    });
+    const url = app.runtime.app.get(MessageSender).unsubscribeUrl(first.id, g.id, 'EMAIL' as never);
+    expect(url.startsWith('https://escale.example/unsubscribe/')).toBe(true);
+    const res = await app
+      .http()
+      .post(new URL(url).pathname)
+      .type('form')
+      .send('List-Unsubscribe=One-Click');
+    expect(res.status).toBe(200);
+    expect((await messagesOf(campaign.id)).map((m) => m.status)).toEqual([
+      'CANCELLED',
+      'CANCELLED',
+    ]);
+    expect((await ok(CAMPAIGN, { id: campaign.id })).campaign.stats.cancelled).toBe(2);
+  });
 });

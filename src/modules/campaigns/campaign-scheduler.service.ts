@@ -98,8 +98,10 @@ export class CampaignScheduler {
     );
   }
 
-  /** One chunk of the scan; returns how many messages it wrote. */
-  async activateChunk(data: ActivateChunkData): Promise<{ visitors: number; messages: number }> {
+  /** One chunk of the scan; returns how many visitors it read and messages it wrote. */
+  async activateChunk(
+    data: ActivateChunkData,
+  ): Promise<{ visitors: number; messages: number; last?: string }> {
     const campaign = await this.load(data.destinationId, data.campaignId);
     if (
       !campaign ||
@@ -135,7 +137,7 @@ export class CampaignScheduler {
     } else {
       await this.finishActivation(campaign);
     }
-    return { visitors: visitors.length, messages };
+    return { visitors: visitors.length, messages, last: visitors.at(-1)?.id };
   }
 
   private async finishActivation(campaign: CampaignEntity): Promise<void> {

@@ -81,6 +81,27 @@ describe('computeScheduledAt', () => {
     ).toEqual(utc('2026-10-03T00:00:00Z'));
   });
 
+  it('adds calendar days exactly as Luxon does on its own, every 5 hours over a year', () => {
+    // The zone offsets are cached per day: this compares them with Luxon's IANA zone everywhere,
+    // including the change days of zones with 30-minute (Lord Howe) and midnight (Santiago) shifts.
+    for (const zone of [PARIS, SYDNEY, SANTIAGO, 'Australia/Lord_Howe', 'America/New_York']) {
+      const start = Date.UTC(2026, 0, 1, 0, 17);
+      for (let ms = start; ms < start + 366 * 86_400_000; ms += 5 * 3_600_000 + 60_000) {
+        const anchorAt = new Date(ms);
+        for (const [offset, units] of [
+          ['-P1D', { days: -1 }],
+          ['P1M', { months: 1 }],
+        ] as const) {
+          const expected = DateTime.fromJSDate(anchorAt, { zone }).plus(units).toJSDate();
+          const actual = computeScheduledAt({ anchorAt, offset, timeZone: zone });
+          if (actual.getTime() !== expected.getTime()) {
+            throw new Error(`${zone} ${anchorAt.toISOString()} ${offset}: ${actual.toISOString()}`);
+          }
+        }
+      }
+    }
+  });
+
   it('moves to the local send time on the same local day', () => {
     // 22:30 UTC on the 10th is already 00:30 on the 11th in Paris.
     expect(
