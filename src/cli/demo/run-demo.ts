@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig, type AppConfig } from '../../infra/config/config.js';
 import { DestinationsService } from '../../modules/destinations/destinations.service.js';
@@ -392,16 +392,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
           visitors.find((v) => v.email === s.visitorEmail)?.consentEmailMarketing,
       ).length;
       const stats = await waitForDueMessages(api, campaignId, due);
-      const files = existsSync(outbox)
-        ? readdirSync(outbox).filter((f) => f.endsWith('.eml')).length
-        : 0;
+      // The outbox keeps earlier runs' and other destinations' e-mails: count this run's apart.
+      const files = existsSync(outbox) ? readdirSync(outbox).filter((f) => f.endsWith('.eml')) : [];
+      const fresh = files.filter((f) => statSync(join(outbox, f)).mtimeMs >= started).length;
       out(
         `Campaign messages: ${stats.sent} sent, ${stats.scheduled} scheduled for later stays, ${stats.suppressed} suppressed (a step already past is not sent late), ${stats.failed} failed`,
       );
       out(
         config.smtpUrl
           ? `E-mails went to SMTP_URL (no .eml outbox).`
-          : `Outbox: ${outbox} (${files} .eml files; open one in a mail client)`,
+          : `Outbox: ${outbox} (${fresh} new .eml files, ${files.length} in all; open one in a mail client)`,
       );
       ran.push('outbox');
     } else {
