@@ -124,9 +124,9 @@ describe('npm run demo', () => {
     expect(existsSync(report.outbox)).toBe(true);
     const files = readdirSync(report.outbox).filter((f) => f.endsWith('.eml'));
     expect(files.length).toBeGreaterThan(0);
-    expect(lines.some((l) => l.startsWith(`Outbox: ${report.outbox} (${files.length} .eml`))).toBe(
-      true,
-    );
+    expect(
+      lines.some((l) => l.startsWith(`Outbox: ${report.outbox} (${files.length} new .eml files`)),
+    ).toBe(true);
     const mail = readFileSync(join(report.outbox, files[0]), 'utf8');
     expect(mail).toMatch(/^Subject: /m);
   });

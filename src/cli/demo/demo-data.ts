@@ -126,9 +126,17 @@ export function demoPeriod(now: Date): { from: Date; to: Date } {
   return { from: from.toJSDate(), to: from.plus({ months: 1 }).toJSDate() };
 }
 
+/** Posts of the last days, for ambassador scores (they look at the last 90 days, not April). */
+export const DEMO_RECENT_POSTS = 500;
+
 /** The options of the fake X API's derby generator for this demo (the test makes the same). */
-export function demoDerbyOptions(period: { from: Date; to: Date }) {
+export function demoDerbyOptions(period: { from: Date; to: Date }, now = new Date()) {
   return {
+    recent: {
+      start: new Date(now.getTime() - 6 * 86_400_000),
+      end: new Date(now.getTime() - 10 * 60_000),
+      posts: DEMO_RECENT_POSTS,
+    },
     seed: DEMO_SEED,
     places: DEMO_PLACES.map((p) => ({ handle: p.handle, name: p.name })),
     start: period.from,

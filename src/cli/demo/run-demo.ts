@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig, type AppConfig } from '../../infra/config/config.js';
 import { DestinationsService } from '../../modules/destinations/destinations.service.js';
@@ -37,6 +37,7 @@ export interface DemoFakeXModule {
     posts?: number;
     people?: number;
     hashtag?: string;
+    recent?: { start: Date; end: Date; posts: number };
   }): { scenario: unknown; people: DemoPerson[] };
   startFakeX(
     scenario: never,
@@ -104,7 +105,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const skip = (step: string) => skipped.push(step);
 
   const period = demoPeriod(new Date());
-  const derby = options.fakeX.generateDerbyScenario(demoDerbyOptions(period));
+  const derbyOptions = demoDerbyOptions(period);
+  const derby = options.fakeX.generateDerbyScenario(derbyOptions);
   // The fake's clock starts at the beginning of the month: search/recent sees the 7 days before
   // its clock, so the month is read by polling as the clock moves through it (see ingestion).
   const fake = await options.fakeX.startFakeX(derby.scenario as never, {
@@ -284,22 +286,33 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       checkpoints.push(new Date(Math.min(t, period.to.getTime())));
       if (t >= period.to.getTime()) break;
     }
-    for (const at of checkpoints) {
-      fake.setNow(at);
+    const sync = async () => {
       const status = await api.request<{ syncSocialNow: { lastError: string | null } }>(
         'mutation Sync { syncSocialNow { lastError } }',
       );
       if (status.syncSocialNow.lastError)
         throw new Error(`syncSocialNow: ${status.syncSocialNow.lastError}`);
+    };
+    for (const at of checkpoints) {
+      fake.setNow(at);
+      await sync();
     }
-    const counted = await api.request<{ interactions: { totalCount: number } }>(
-      'query Count($since: DateTime, $until: DateTime) { interactions(filter: { since: $since, until: $until }, first: 1) { totalCount } }',
-      { since: period.from.toISOString(), until: period.to.toISOString() },
-    );
-    const interactions = counted.interactions.totalCount;
+    const count = async (since: Date, until: Date) =>
+      (
+        await api.request<{ interactions: { totalCount: number } }>(
+          'query Count($since: DateTime, $until: DateTime) { interactions(filter: { since: $since, until: $until }, first: 1) { totalCount } }',
+          { since: since.toISOString(), until: until.toISOString() },
+        )
+      ).interactions.totalCount;
+    const interactions = await count(period.from, period.to);
+    // Then this week, with the fake's clock back at the real time: ambassador scores look at the
+    // last 90 days, which April is not part of.
+    fake.setNow(new Date());
+    await sync();
+    const recent = await count(derbyOptions.recent.start, new Date());
     done(
       'ingestion',
-      `${interactions} posts of ${monthName(period.from)} ingested from the fake X API in ${checkpoints.length} polls (its clock moved to ${checkpoints.map((c) => c.toISOString().slice(0, 10)).join(', ')})`,
+      `${interactions} posts of ${monthName(period.from)} ingested from the fake X API in ${checkpoints.length} polls (its clock moved to ${checkpoints.map((c) => c.toISOString().slice(0, 10)).join(', ')}), then ${recent} posts of the last 6 days (its clock at now)`,
     );
 
     if (notInThisBuild(available, out, 'wall moderation', 'Mutation.moderateWallPost')) {
@@ -379,16 +392,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
           visitors.find((v) => v.email === s.visitorEmail)?.consentEmailMarketing,
       ).length;
       const stats = await waitForDueMessages(api, campaignId, due);
-      const files = existsSync(outbox)
-        ? readdirSync(outbox).filter((f) => f.endsWith('.eml')).length
-        : 0;
+      // The outbox keeps earlier runs' and other destinations' e-mails: count this run's apart.
+      const files = existsSync(outbox) ? readdirSync(outbox).filter((f) => f.endsWith('.eml')) : [];
+      const fresh = files.filter((f) => statSync(join(outbox, f)).mtimeMs >= started).length;
       out(
         `Campaign messages: ${stats.sent} sent, ${stats.scheduled} scheduled for later stays, ${stats.suppressed} suppressed (a step already past is not sent late), ${stats.failed} failed`,
       );
       out(
         config.smtpUrl
           ? `E-mails went to SMTP_URL (no .eml outbox).`
-          : `Outbox: ${outbox} (${files} .eml files; open one in a mail client)`,
+          : `Outbox: ${outbox} (${fresh} new .eml files, ${files.length} in all; open one in a mail client)`,
       );
       ran.push('outbox');
     } else {
@@ -447,8 +460,9 @@ const EXAMPLES = (period: { from: Date; to: Date }) => [
 
 /** A before / during / after journey by e-mail, in French and English (Liquid templates). */
 function journeyCampaign(segmentId: string) {
-  const arrival = '{{ stay.arrivalAt | date: "%d/%m/%Y" }}';
-  const departure = '{{ stay.departureAt | date: "%d/%m/%Y" }}';
+  // date_local: the messaging module's filter, in the visitor's locale and time zone.
+  const arrival = '{{ stay.arrivalAt | date_local: "long" }}';
+  const departure = '{{ stay.departureAt | date_local: "long" }}';
   return {
     name: 'Votre séjour à Rennes',
     kind: 'STAY_JOURNEY',
@@ -630,7 +644,7 @@ async function printAmbassadors(api: DemoApi, out: (line: string) => void): Prom
       .map(([k, v]) => `${k} ${v.toFixed(2)}`)
       .join(', ');
     out(
-      `  #${a.rank ?? '-'} ${node.displayName}${handle ? ` @${handle}` : ''} — ${a.score.toFixed(1)} ${a.tier} (${components})`,
+      `  #${a.rank ?? '-'} ${node.displayName}${handle && node.displayName !== `@${handle}` ? ` @${handle}` : ''} — ${a.score.toFixed(1)} ${a.tier} (${components})`,
     );
   }
 }

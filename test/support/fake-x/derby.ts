@@ -41,6 +41,11 @@ export interface DerbyScenarioOptions {
   hashtag?: string;
   /** Share of French-speaking people, default 0.65. */
   frenchShare?: number;
+  /**
+   * Posts of recent days after the month (for scores, which look at the last 90 days): the
+   * streets and the first `authors` people (default 60) posting as in the month, no viral post.
+   */
+  recent?: { start: Date | string; end: Date | string; posts: number; authors?: number };
 }
 
 export interface DerbyPerson {
@@ -284,121 +289,155 @@ export function generateDerbyScenario(options: DerbyScenarioOptions): DerbyScena
   }
   const peopleUsers = users.slice(options.places.length);
 
-  /* posts, in time order */
-  const times = Array.from(
-    { length: totalPosts },
-    () => startMs + Math.floor(rand() * (endMs - startMs + 1)),
-  ).sort((a, b) => a - b);
+  /* posts, in time order: the month, then (optionally) recent days with another generator */
   const posts: ScenarioPost[] = [];
-  const streetPosts: ScenarioPost[] = [];
-  const byId = new Map<string, ScenarioPost>();
+  const handleOf = new Map([...streetIds].map(([h, id]) => [id, h]));
+  let lastId = 0n;
   let viral: ScenarioPost | undefined;
   let viralRetweetsLeft = 30;
-  let lastId = 0n;
-  const handleOf = new Map([...streetIds].map(([h, id]) => [id, h]));
-  const tags = () =>
-    `#${hashtag}` + (chance(0.3) ? ` #${pick(OTHER_TAGS)}` : '') + (chance(0.1) ? ' #Rennes' : '');
-  for (let i = 0; i < totalPosts; i++) {
-    const created = times[i];
-    let id = BigInt(snowflake(created, 0, i & 0xfff));
-    if (id <= lastId) id = lastId + 1n;
-    lastId = id;
-    const base = { id: id.toString(), created_at: new Date(created).toISOString() };
-    let post: ScenarioPost;
-    // A street posts about one time in ten; the shared winner's viral post comes in the first third.
-    const streetTurn = chance(0.1) || streetPosts.length === 0;
-    const roll = rand();
-    if (streetTurn) {
-      const place =
-        !viral && i > totalPosts / 5 && i < totalPosts / 3 ? sharedWinner : pick(options.places);
-      const text = `${pick(STREET_POSTS).replace('{s}', place.name)} ${tags()}`;
-      post = { ...base, author_id: streetIds.get(place.handle)!, text, lang: 'fr' };
-      if (place === sharedWinner && !viral) viral = post;
-      streetPosts.push(post);
-    } else {
-      const author = pick(peopleUsers);
-      const lang = langOf.get(author.id)!;
-      const forceViral = viral && viralRetweetsLeft > 0 && chance(0.15);
-      const target = forceViral ? viral! : pick(streetPosts.slice(-120));
-      const targetHandle = handleOf.get(target.author_id)!;
-      if (forceViral || roll < 0.15) {
-        if (target === viral) viralRetweetsLeft--;
-        post = {
-          ...base,
-          author_id: author.id,
-          text: retweetText(targetHandle, target.text),
-          lang: target.lang,
-          referenced_tweets: [{ type: 'retweeted', id: target.id }],
-        };
-      } else if (roll < 0.27) {
-        post = {
-          ...base,
-          author_id: author.id,
-          text: `@${targetHandle} ${pick(REPLIES[lang])}`,
-          lang,
-          referenced_tweets: [{ type: 'replied_to', id: target.id }],
-          in_reply_to_user_id: target.author_id,
-          conversation_id: target.conversation_id ?? target.id,
-        };
-      } else if (roll < 0.32) {
-        const short = Array.from({ length: 10 }, () => pick([...SHORT_URL_CHARS])).join('');
-        post = {
-          ...base,
-          author_id: author.id,
-          text: `${pick(QUOTES[lang])} @${targetHandle} #${hashtag} https://t.co/${short}`,
-          lang,
-          referenced_tweets: [{ type: 'quoted', id: target.id }],
-        };
+  const writePosts = (
+    r: () => number,
+    fromMs: number,
+    toMs: number,
+    count: number,
+    authors: ScenarioUser[],
+    withViral: boolean,
+  ) => {
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(r() * list.length)];
+    const chance = (p: number) => r() < p;
+    const int = (min: number, max: number) => min + Math.floor(r() * (max - min + 1));
+    const tags = () =>
+      `#${hashtag}` +
+      (chance(0.3) ? ` #${pick(OTHER_TAGS)}` : '') +
+      (chance(0.1) ? ' #Rennes' : '');
+    const times = Array.from(
+      { length: count },
+      () => fromMs + Math.floor(r() * (toMs - fromMs + 1)),
+    ).sort((a, b) => a - b);
+    const written: ScenarioPost[] = [];
+    const streetPosts: ScenarioPost[] = [];
+    for (let i = 0; i < count; i++) {
+      const created = times[i];
+      let id = BigInt(snowflake(created, 0, (posts.length + written.length) & 0xfff));
+      if (id <= lastId) id = lastId + 1n;
+      lastId = id;
+      const base = { id: id.toString(), created_at: new Date(created).toISOString() };
+      let post: ScenarioPost;
+      // A street posts about one time in ten; the shared winner's viral post comes in the first third.
+      const streetTurn = chance(0.1) || streetPosts.length === 0;
+      const roll = r();
+      if (streetTurn) {
+        const place =
+          withViral && !viral && i > count / 5 && i < count / 3
+            ? sharedWinner
+            : pick(options.places);
+        const text = `${pick(STREET_POSTS).replace('{s}', place.name)} ${tags()}`;
+        post = { ...base, author_id: streetIds.get(place.handle)!, text, lang: 'fr' };
+        if (withViral && place === sharedWinner && !viral) viral = post;
+        streetPosts.push(post);
       } else {
-        const place = pick(options.places);
-        let text = pick(PEOPLE_POSTS[lang]).replace('{s}', place.name);
-        const mention = chance(0.6);
-        if (mention) text += ` @${place.handle}`;
-        if (!mention || chance(0.7)) text += ` ${tags()}`;
-        post = { ...base, author_id: author.id, text, lang };
+        const author = pick(authors);
+        const lang = langOf.get(author.id)!;
+        const forceViral = withViral && viral && viralRetweetsLeft > 0 && chance(0.15);
+        const target = forceViral ? viral! : pick(streetPosts.slice(-120));
+        const targetHandle = handleOf.get(target.author_id)!;
+        if (forceViral || roll < 0.15) {
+          if (target === viral) viralRetweetsLeft--;
+          post = {
+            ...base,
+            author_id: author.id,
+            text: retweetText(targetHandle, target.text),
+            lang: target.lang,
+            referenced_tweets: [{ type: 'retweeted', id: target.id }],
+          };
+        } else if (roll < 0.27) {
+          post = {
+            ...base,
+            author_id: author.id,
+            text: `@${targetHandle} ${pick(REPLIES[lang])}`,
+            lang,
+            referenced_tweets: [{ type: 'replied_to', id: target.id }],
+            in_reply_to_user_id: target.author_id,
+            conversation_id: target.conversation_id ?? target.id,
+          };
+        } else if (roll < 0.32) {
+          const short = Array.from({ length: 10 }, () => pick([...SHORT_URL_CHARS])).join('');
+          post = {
+            ...base,
+            author_id: author.id,
+            text: `${pick(QUOTES[lang])} @${targetHandle} #${hashtag} https://t.co/${short}`,
+            lang,
+            referenced_tweets: [{ type: 'quoted', id: target.id }],
+          };
+        } else {
+          const place = pick(options.places);
+          let text = pick(PEOPLE_POSTS[lang]).replace('{s}', place.name);
+          const mention = chance(0.6);
+          if (mention) text += ` @${place.handle}`;
+          if (!mention || chance(0.7)) text += ` ${tags()}`;
+          post = { ...base, author_id: author.id, text, lang };
+        }
       }
+      post.conversation_id ??= post.id;
+      written.push(post);
     }
-    post.conversation_id ??= post.id;
-    posts.push(post);
-    byId.set(post.id, post);
-  }
-  if (!viral) throw new Error('generateDerbyScenario: too few posts for a viral one');
 
-  /* engagement: the scenario's own retweets / replies / quotes, plus people outside it */
-  const refCount = new Map<string, { retweeted: number; quoted: number; replied_to: number }>();
-  for (const p of posts)
-    for (const r of p.referenced_tweets ?? []) {
-      const c = refCount.get(r.id) ?? { retweeted: 0, quoted: 0, replied_to: 0 };
-      c[r.type]++;
-      refCount.set(r.id, c);
+    /* engagement: the scenario's own retweets / replies / quotes, plus people outside it */
+    const refCount = new Map<string, { retweeted: number; quoted: number; replied_to: number }>();
+    for (const p of written)
+      for (const ref of p.referenced_tweets ?? []) {
+        const c = refCount.get(ref.id) ?? { retweeted: 0, quoted: 0, replied_to: 0 };
+        c[ref.type]++;
+        refCount.set(ref.id, c);
+      }
+    const streetSet = new Set(streetPosts);
+    for (const p of written) {
+      if (p.referenced_tweets?.some((ref) => ref.type === 'retweeted')) continue;
+      const c = refCount.get(p.id) ?? { retweeted: 0, quoted: 0, replied_to: 0 };
+      const hot = streetSet.has(p) && handleOf.get(p.author_id) === engagementWinner.handle;
+      const outside = {
+        likes: hot ? int(55, 90) : streetSet.has(p) ? int(2, 20) : int(0, 8),
+        retweets: p === viral ? int(370, 399) : hot ? int(8, 15) : int(0, streetSet.has(p) ? 5 : 2),
+      };
+      const likers = new Set<string>();
+      const wanted = Math.min(outside.likes, int(0, 6));
+      for (let k = 0; k < wanted * 2 && likers.size < wanted; k++) {
+        const u = pick(peopleUsers);
+        if (u.id !== p.author_id) likers.add(u.id);
+      }
+      if (likers.size) p.liked_by = [...likers];
+      const likeCount = likers.size + outside.likes;
+      const retweetCount = c.retweeted + outside.retweets;
+      p.public_metrics = {
+        retweet_count: retweetCount,
+        reply_count: c.replied_to + (hot ? int(3, 8) : 0),
+        like_count: likeCount,
+        quote_count: c.quoted + (hot ? int(1, 3) : 0),
+        bookmark_count: Math.floor(likeCount / 8),
+        impression_count: (likeCount + retweetCount + 1) * int(20, 60),
+      };
     }
-  const streetSet = new Set(streetPosts);
-  for (const p of posts) {
-    if (p.referenced_tweets?.some((r) => r.type === 'retweeted')) continue;
-    const c = refCount.get(p.id) ?? { retweeted: 0, quoted: 0, replied_to: 0 };
-    const hot = streetSet.has(p) && handleOf.get(p.author_id) === engagementWinner.handle;
-    const outside = {
-      likes: hot ? int(55, 90) : streetSet.has(p) ? int(2, 20) : int(0, 8),
-      retweets: p === viral ? int(370, 399) : hot ? int(8, 15) : int(0, streetSet.has(p) ? 5 : 2),
-    };
-    const likers = new Set<string>();
-    const wanted = Math.min(outside.likes, int(0, 6));
-    for (let k = 0; k < wanted * 2 && likers.size < wanted; k++) {
-      const u = pick(peopleUsers);
-      if (u.id !== p.author_id) likers.add(u.id);
-    }
-    if (likers.size) p.liked_by = [...likers];
-    const likeCount = likers.size + outside.likes;
-    const retweetCount = c.retweeted + outside.retweets;
-    p.public_metrics = {
-      retweet_count: retweetCount,
-      reply_count: c.replied_to + (hot ? int(3, 8) : 0),
-      like_count: likeCount,
-      quote_count: c.quoted + (hot ? int(1, 3) : 0),
-      bookmark_count: Math.floor(likeCount / 8),
-      impression_count: (likeCount + retweetCount + 1) * int(20, 60),
-    };
+    posts.push(...written);
+  };
+  writePosts(rand, startMs, endMs, totalPosts, peopleUsers, true);
+  if (!viral) throw new Error('generateDerbyScenario: too few posts for a viral one');
+  if (options.recent) {
+    // Another generator: the month stays byte-identical whatever the recent days are.
+    const recentStart = new Date(options.recent.start).getTime();
+    const recentEnd = new Date(options.recent.end).getTime();
+    if (!(endMs < recentStart && recentStart < recentEnd))
+      throw new Error('generateDerbyScenario: recent days must come after the month');
+    const regulars = peopleUsers.slice(0, options.recent.authors ?? 60);
+    writePosts(
+      createRng(`${options.seed}/recent`),
+      recentStart,
+      recentEnd,
+      options.recent.posts,
+      regulars,
+      false,
+    );
   }
+
   const street = (place: DerbyPlace) => users.find((u) => u.username === place.handle)!;
   return {
     scenario: {
