@@ -159,7 +159,7 @@ written AS (
  * grows here, so no score is deleted. Each visitor's evidence is read through its index
  * (LATERAL ... OFFSET 0 keeps the nested loop whatever the statistics say).
  * $1 destination, $2 the rows' visitor ids (distinct), $3..$8 rows, $9 now, $10 half-life in
- * seconds, $11 STRONG_INTEREST_SCORE.
+ * seconds. Triggers on visitor_interests keep `visitors.strong_interests` (SegmentCacheMaintenance).
  */
 const RECORD_AND_REFRESH_SQL = `
 WITH ${EVIDENCE_ROWS(3)},
@@ -201,19 +201,6 @@ upserted AS (
          last_evidence_at = EXCLUDED.last_evidence_at,
          sources = EXCLUDED.sources,
          computed_at = EXCLUDED.computed_at
-  RETURNING 1
-),
-strong AS (
-  UPDATE visitors v
-     SET strong_interests = s.ids
-    FROM (SELECT sc.visitor_id,
-                 coalesce(array_agg(a.interest_id ORDER BY a.interest_id)
-                            FILTER (WHERE a.score >= $11::float8), '{}') AS ids
-            FROM scope sc
-            LEFT JOIN agg a ON a.visitor_id = sc.visitor_id
-           GROUP BY sc.visitor_id) s
-   WHERE v.id = s.visitor_id
-     AND v.strong_interests IS DISTINCT FROM s.ids
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM written)::int AS written,
@@ -290,7 +277,6 @@ export class InterestScoresService {
             ...rows,
             this.clock.now().toISOString(),
             this.halfLifeSeconds,
-            STRONG_INTEREST_SCORE,
           ]);
         } else {
           await m.query(`WITH ${EVIDENCE_ROWS(2)} SELECT count(*)::int AS n FROM written`, [
