@@ -49,20 +49,4 @@ export class DemoApi {
     );
     this.token = data.login.accessToken;
   }
-
-  /** The root operations this build serves, as "Query.derby", "Mutation.createCampaign"… */
-  async operations(): Promise<Set<string>> {
-    const data = await this.request<{
-      __schema: Record<'queryType' | 'mutationType', { name: string; fields: { name: string }[] }>;
-    }>(
-      'query Operations { __schema { queryType { name fields { name } } mutationType { name fields { name } } } }',
-    );
-    const names = new Set<string>();
-    for (const [root, type] of [
-      ['Query', data.__schema.queryType],
-      ['Mutation', data.__schema.mutationType],
-    ] as const)
-      for (const field of type?.fields ?? []) names.add(`${root}.${field.name}`);
-    return names;
-  }
 }

@@ -54,7 +54,6 @@ export interface DemoOptions {
 
 export interface DemoReport {
   ran: string[];
-  skipped: string[];
   destinationId: string;
   adminEmail: string;
   adminPassword: string;
@@ -70,22 +69,6 @@ const STAY_BATCH = 25;
 const DEMO_VISITORS = 500;
 
 /**
- * TEMPORARY, until campaigns/messaging, ambassadors and the wall are merged: true when this build
- * lacks an operation a step needs, after saying so. The coordinator removes this function (and
- * its calls' `if`) once every contract operation is served.
- */
-function notInThisBuild(
-  available: Set<string>,
-  out: (line: string) => void,
-  step: string,
-  ...operations: string[]
-): boolean {
-  if (operations.every((o) => available.has(o))) return false;
-  out(`skipped: ${step} (not in this build)`);
-  return true;
-}
-
-/**
  * `npm run demo`: the whole story on one destination, through the public GraphQL API of an
  * in-process Escale (the embedded default, or DATABASE_URL), with a fake X API serving a month of
  * the Social Derby. A second run deletes the previous demo destination and starts over.
@@ -94,7 +77,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const started = Date.now();
   const out = options.out ?? ((line: string) => console.log(line));
   const ran: string[] = [];
-  const skipped: string[] = [];
   let lap = started;
   const done = (step: string, detail: string) => {
     ran.push(step);
@@ -102,7 +84,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     out(`✓ ${step} (${((now - lap) / 1000).toFixed(1)} s): ${detail}`);
     lap = now;
   };
-  const skip = (step: string) => skipped.push(step);
 
   const period = demoPeriod(new Date());
   const derbyOptions = demoDerbyOptions(period);
@@ -159,7 +140,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     // ---- from here on, only the public API.
     const api = new DemoApi(`http://127.0.0.1:${port}/graphql`);
     await api.login(DEMO_ADMIN_EMAIL, adminPassword);
-    const available = await api.operations();
 
     for (const place of DEMO_PLACES) {
       await api.request(
@@ -205,33 +185,19 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     done('segment', `"E-mail marketing consent", ${segment.createSegment.size} visitors`);
 
     // ---- the journey campaign, before the stays: each booking schedules its messages.
-    let campaignId: string | undefined;
-    if (
-      notInThisBuild(
-        available,
-        out,
-        'campaign',
-        'Mutation.createCampaign',
-        'Mutation.activateCampaign',
-        'Query.campaign',
-      )
-    ) {
-      skip('campaign');
-    } else {
-      const created = await api.request<{ createCampaign: { id: string } }>(
-        'mutation Campaign($input: CreateCampaignInput!) { createCampaign(input: $input) { id } }',
-        { input: journeyCampaign(segment.createSegment.id) },
-      );
-      campaignId = created.createCampaign.id;
-      const active = await api.request<{ activateCampaign: { status: string } }>(
-        'mutation Activate($id: ID!) { activateCampaign(id: $id) { status } }',
-        { id: campaignId },
-      );
-      done(
-        'campaign',
-        `"Votre séjour à Rennes" (STAY_JOURNEY, e-mail, fr + en): before (-7 days), during (+1 day), after (+2 days) — ${active.activateCampaign.status}`,
-      );
-    }
+    const created = await api.request<{ createCampaign: { id: string } }>(
+      'mutation Campaign($input: CreateCampaignInput!) { createCampaign(input: $input) { id } }',
+      { input: journeyCampaign(segment.createSegment.id) },
+    );
+    const campaignId = created.createCampaign.id;
+    const active = await api.request<{ activateCampaign: { status: string } }>(
+      'mutation Activate($id: ID!) { activateCampaign(id: $id) { status } }',
+      { id: campaignId },
+    );
+    done(
+      'campaign',
+      `"Votre séjour à Rennes" (STAY_JOURNEY, e-mail, fr + en): before (-7 days), during (+1 day), after (+2 days) — ${active.activateCampaign.status}`,
+    );
 
     const stays = demoStays(visitors);
     for (let i = 0; i < stays.length; i += STAY_BATCH) {
@@ -315,43 +281,27 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       `${interactions} posts of ${monthName(period.from)} ingested from the fake X API in ${checkpoints.length} polls (its clock moved to ${checkpoints.map((c) => c.toISOString().slice(0, 10)).join(', ')}), then ${recent} posts of the last 6 days (its clock at now)`,
     );
 
-    if (notInThisBuild(available, out, 'wall moderation', 'Mutation.moderateWallPost')) {
-      skip('wall moderation');
-    } else {
-      const recent = await api.request<{ interactions: { edges: { node: { id: string } }[] } }>(
-        `query WallCandidates($tag: String) {
+    const candidates = await api.request<{ interactions: { edges: { node: { id: string } }[] } }>(
+      `query WallCandidates($tag: String) {
           interactions(filter: { kinds: [POST, MENTION], hashtag: $tag }, first: 20) { edges { node { id } } }
         }`,
-        { tag: DEMO_HASHTAG },
+      { tag: DEMO_HASHTAG },
+    );
+    for (const { node } of candidates.interactions.edges)
+      await api.request(
+        'mutation Approve($id: ID!) { moderateWallPost(interactionId: $id, status: APPROVED) { id } }',
+        { id: node.id },
       );
-      for (const { node } of recent.interactions.edges)
-        await api.request(
-          'mutation Approve($id: ID!) { moderateWallPost(interactionId: $id, status: APPROVED) { id } }',
-          { id: node.id },
-        );
-      done('wall moderation', `${recent.interactions.edges.length} posts approved for the wall`);
-    }
+    done('wall moderation', `${candidates.interactions.edges.length} posts approved for the wall`);
 
-    if (notInThisBuild(available, out, 'ambassador scores', 'Mutation.recomputeAmbassadorScores')) {
-      skip('ambassador scores');
-    } else {
-      await api.request('mutation Recompute { recomputeAmbassadorScores }');
-      done('ambassador scores', 'recomputed');
-    }
+    await api.request('mutation Recompute { recomputeAmbassadorScores }');
+    done('ambassador scores', 'recomputed');
 
-    if (notInThisBuild(available, out, 'derby', 'Query.derby')) {
-      skip('derby');
-    } else {
-      await printDerby(api, out, period);
-      ran.push('derby');
-    }
+    await printDerby(api, out, period);
+    ran.push('derby');
 
-    if (notInThisBuild(available, out, 'ambassadors leaderboard', 'Query.ambassadors')) {
-      skip('ambassadors leaderboard');
-    } else {
-      await printAmbassadors(api, out);
-      ran.push('ambassadors leaderboard');
-    }
+    await printAmbassadors(api, out);
+    ran.push('ambassadors leaderboard');
 
     const filter = {
       interestsAny: ['gastronomy'],
@@ -385,30 +335,24 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
 
     const outbox = resolve(config.dataDir, 'outbox');
     out('');
-    if (campaignId) {
-      const due = stays.filter(
-        (s) =>
-          s.moment.endsWith('-due') &&
-          visitors.find((v) => v.email === s.visitorEmail)?.consentEmailMarketing,
-      ).length;
-      const stats = await waitForDueMessages(api, campaignId, due);
-      // The outbox keeps earlier runs' and other destinations' e-mails: count this run's apart.
-      const files = existsSync(outbox) ? readdirSync(outbox).filter((f) => f.endsWith('.eml')) : [];
-      const fresh = files.filter((f) => statSync(join(outbox, f)).mtimeMs >= started).length;
-      out(
-        `Campaign messages: ${stats.sent} sent, ${stats.scheduled} scheduled for later stays, ${stats.suppressed} suppressed (a step already past is not sent late), ${stats.failed} failed`,
-      );
-      out(
-        config.smtpUrl
-          ? `E-mails went to SMTP_URL (no .eml outbox).`
-          : `Outbox: ${outbox} (${fresh} new .eml files, ${files.length} in all; open one in a mail client)`,
-      );
-      ran.push('outbox');
-    } else {
-      out(`skipped: outbox (not in this build)`);
-      skip('outbox');
-      out(`Outbox (once journeys are in the build): ${outbox}`);
-    }
+    const due = stays.filter(
+      (s) =>
+        s.moment.endsWith('-due') &&
+        visitors.find((v) => v.email === s.visitorEmail)?.consentEmailMarketing,
+    ).length;
+    const stats = await waitForDueMessages(api, campaignId, due);
+    // The outbox keeps earlier runs' and other destinations' e-mails: count this run's apart.
+    const files = existsSync(outbox) ? readdirSync(outbox).filter((f) => f.endsWith('.eml')) : [];
+    const fresh = files.filter((f) => statSync(join(outbox, f)).mtimeMs >= started).length;
+    out(
+      `Campaign messages: ${stats.sent} sent, ${stats.scheduled} scheduled for later stays, ${stats.suppressed} suppressed (a step already past is not sent late), ${stats.failed} failed`,
+    );
+    out(
+      config.smtpUrl
+        ? `E-mails went to SMTP_URL (no .eml outbox).`
+        : `Outbox: ${outbox} (${fresh} new .eml files, ${files.length} in all; open one in a mail client)`,
+    );
+    ran.push('outbox');
 
     const publicUrl = base.publicUrl;
     out('');
@@ -418,20 +362,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     );
     out('  then set the headers to {"Authorization": "Bearer <accessToken>"} and try:');
     for (const example of EXAMPLES(period)) out(`    ${example}`);
-    if (notInThisBuild(available, out, 'wall', 'Query.wall')) {
-      skip('wall');
-    } else {
-      out(`Showroom wall: ${publicUrl}/wall/${destination.id}`);
-      ran.push('wall');
-    }
+    out(`Showroom wall: ${publicUrl}/wall/${destination.id}`);
+    ran.push('wall');
 
     const durationMs = Date.now() - started;
     out('');
     out(`Demo done in ${(durationMs / 1000).toFixed(1)} s. Ran: ${ran.join(', ')}.`);
-    if (skipped.length) out(`Skipped (not in this build): ${skipped.join(', ')}.`);
     return {
       ran,
-      skipped,
       destinationId: destination.id,
       adminEmail: DEMO_ADMIN_EMAIL,
       adminPassword,
