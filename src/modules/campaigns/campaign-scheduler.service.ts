@@ -399,6 +399,15 @@ export class CampaignScheduler {
   }
 
   private async running(destinationId: string, kinds: CampaignKind[]) {
+    // Most events find no running campaign (each new prospect of an ingested page asks): one
+    // indexed probe first; the campaigns and their steps are loaded only when there are some.
+    const probe: unknown[] = await this.dataSource.query(
+      `SELECT 1 FROM campaigns
+        WHERE destination_id = $1 AND status::text IN ('ACTIVE', 'PAUSED') AND kind::text = ANY($2)
+        LIMIT 1`,
+      [destinationId, kinds],
+    );
+    if (!probe.length) return [];
     return this.dataSource.getRepository(CampaignEntity).find({
       where: {
         destinationId,
