@@ -427,6 +427,44 @@ describe('journeys (e2e)', () => {
     );
   }, 60_000);
 
+  it('marks FAILED, with the reason, a message whose template cannot render for its visitor', async () => {
+    const tag = `render-${++n}`;
+    const g = await guest('en');
+    await ok(
+      `mutation($id: ID!, $input: UpdateVisitorInput!) { updateVisitor(id: $id, input: $input) { id } }`,
+      { id: g.id, input: { tags: [tag] } },
+    );
+    const segment = (
+      await ok(
+        `mutation($f: SegmentFilterInput!) { createSegment(name: "${tag}", filter: $f) { id } }`,
+        { f: { tagsAny: [tag] } },
+      )
+    ).createSegment.id;
+    // A broadcast has no stay: the template parses, but `stay` is missing for every visitor.
+    const campaign = await create({
+      name: `Broken ${tag}`,
+      kind: 'BROADCAST',
+      sendAt: iso(Date.now()),
+      segmentId: segment,
+      steps: [
+        {
+          name: 'news',
+          channel: 'EMAIL',
+          anchor: 'SEND_AT',
+          offset: 'PT0S',
+          variants: [{ locale: 'en', subject: 'News', body: 'You stay {{ stay.nights }} nights' }],
+        },
+      ],
+    });
+    await ok(ACTIVATE, { id: campaign.id });
+    const [row] = await until(async () => {
+      const r = await messagesOf(campaign.id);
+      return r.length === 1 && r[0].status === 'FAILED' && r;
+    });
+    expect(row.last_error).toMatch(/stay/);
+    expect(mailsTo(g.email)).toHaveLength(0);
+  }, 60_000);
+
   it('rebuilds lost queue state and sends every message exactly once', async () => {
     const tag = `flush-${++n}`;
     const guests = await Promise.all([guest('fr'), guest('en'), guest('fr')]);
