@@ -131,6 +131,19 @@ describe('journeys (e2e)', () => {
     ).upsertStay.id as string;
   const create = async (input: Record<string, unknown>) =>
     (await ok(CREATE, { input })).createCampaign;
+  /** Tags the visitors with `tag` and returns the id of a saved segment of that tag. */
+  const taggedSegment = async (tag: string, visitorIds: string[]) => {
+    for (const id of visitorIds)
+      await ok(
+        `mutation($id: ID!, $input: UpdateVisitorInput!) { updateVisitor(id: $id, input: $input) { id } }`,
+        { id, input: { tags: [tag] } },
+      );
+    const created = await ok(
+      `mutation($f: SegmentFilterInput!) { createSegment(name: "${tag}", filter: $f) { id } }`,
+      { f: { tagsAny: [tag] } },
+    );
+    return created.createSegment.id as string;
+  };
   const broadcast = (sendAt: number, extra: Record<string, unknown> = {}) =>
     create({
       name: `Broadcast ${++n}`,
@@ -387,26 +400,7 @@ describe('journeys (e2e)', () => {
     const gone = await guest('fr');
     sink.failRecipient(busy.email, 451, 1);
     sink.failRecipient(gone.email, 550);
-    const segment = (
-      await ok(
-        `mutation($f: SegmentFilterInput!) { createSegment(name: "smtp-${++n}", filter: $f) { id } }`,
-        { f: { tagsAny: [`smtp-${n}`] } },
-      )
-    ).createSegment.id;
-    await ok(
-      `mutation($id: ID!, $input: UpdateVisitorInput!) { updateVisitor(id: $id, input: $input) { id } }`,
-      {
-        id: busy.id,
-        input: { tags: [`smtp-${n}`] },
-      },
-    );
-    await ok(
-      `mutation($id: ID!, $input: UpdateVisitorInput!) { updateVisitor(id: $id, input: $input) { id } }`,
-      {
-        id: gone.id,
-        input: { tags: [`smtp-${n}`] },
-      },
-    );
+    const segment = await taggedSegment(`smtp-${++n}`, [busy.id, gone.id]);
     const campaign = await broadcast(Date.now(), { segmentId: segment });
     await ok(ACTIVATE, { id: campaign.id });
     const rows = await until(async () => {
@@ -430,16 +424,7 @@ describe('journeys (e2e)', () => {
   it('marks FAILED, with the reason, a message whose template cannot render for its visitor', async () => {
     const tag = `render-${++n}`;
     const g = await guest('en');
-    await ok(
-      `mutation($id: ID!, $input: UpdateVisitorInput!) { updateVisitor(id: $id, input: $input) { id } }`,
-      { id: g.id, input: { tags: [tag] } },
-    );
-    const segment = (
-      await ok(
-        `mutation($f: SegmentFilterInput!) { createSegment(name: "${tag}", filter: $f) { id } }`,
-        { f: { tagsAny: [tag] } },
-      )
-    ).createSegment.id;
+    const segment = await taggedSegment(tag, [g.id]);
     // A broadcast has no stay: the template parses, but `stay` is missing for every visitor.
     const campaign = await create({
       name: `Broken ${tag}`,
@@ -468,23 +453,10 @@ describe('journeys (e2e)', () => {
   it('rebuilds lost queue state and sends every message exactly once', async () => {
     const tag = `flush-${++n}`;
     const guests = await Promise.all([guest('fr'), guest('en'), guest('fr')]);
-    for (const g of guests) {
-      await ok(
-        `mutation($id: ID!, $input: UpdateVisitorInput!) { updateVisitor(id: $id, input: $input) { id } }`,
-        {
-          id: g.id,
-          input: { tags: [tag] },
-        },
-      );
-    }
-    const segment = (
-      await ok(
-        `mutation($f: SegmentFilterInput!) { createSegment(name: "${tag}", filter: $f) { id } }`,
-        {
-          f: { tagsAny: [tag] },
-        },
-      )
-    ).createSegment.id;
+    const segment = await taggedSegment(
+      tag,
+      guests.map((g) => g.id),
+    );
     // Due late enough that nothing is sent before Redis "loses" the jobs, even on a slow machine.
     const campaign = await broadcast(Date.now() + 15 * SECOND, { segmentId: segment });
     await ok(ACTIVATE, { id: campaign.id });
@@ -512,21 +484,7 @@ describe('journeys (e2e)', () => {
   it('holds messages while paused and sends them on resume; archive cancels', async () => {
     const tag = `pause-${++n}`;
     const g = await guest('en');
-    await ok(
-      `mutation($id: ID!, $input: UpdateVisitorInput!) { updateVisitor(id: $id, input: $input) { id } }`,
-      {
-        id: g.id,
-        input: { tags: [tag] },
-      },
-    );
-    const segment = (
-      await ok(
-        `mutation($f: SegmentFilterInput!) { createSegment(name: "${tag}", filter: $f) { id } }`,
-        {
-          f: { tagsAny: [tag] },
-        },
-      )
-    ).createSegment.id;
+    const segment = await taggedSegment(tag, [g.id]);
     const sendAt = Date.now() + 10 * SECOND;
     const campaign = await broadcast(sendAt, { segmentId: segment });
     // Illegal transitions and edits.
