@@ -38,7 +38,7 @@ export async function benchRuntime(): Promise<{
     name,
     admin,
     /** With `keep`, the database stays (to study its query plans), and its URL is printed. */
-    async drop(keep = false) {
+    async drop(keep = Boolean(process.env.BENCH_KEEP)) {
       await runtime.stop();
       if (keep) {
         console.log(`kept the database: ${url}`);
