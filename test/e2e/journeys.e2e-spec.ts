@@ -556,11 +556,15 @@ describe('journeys (e2e)', () => {
     const events = app.runtime.app.get(EventEmitter2);
     const event: AmbassadorPromotedEvent = {
       destinationId: d.destination.id,
-      visitorId: g.id,
-      changeId: '4f2b7a52-52a9-4f8e-9b59-2c1c4a5e8d11',
-      fromTier: 'ADVOCATE',
-      score: 80,
-      promotedAt: new Date(),
+      promotions: [
+        {
+          visitorId: g.id,
+          changeId: '4f2b7a52-52a9-4f8e-9b59-2c1c4a5e8d11',
+          fromTier: 'ADVOCATE',
+          score: 80,
+          promotedAt: new Date(),
+        },
+      ],
     };
     await events.emitAsync(AmbassadorEvents.PROMOTED, event);
     await events.emitAsync(AmbassadorEvents.PROMOTED, event);

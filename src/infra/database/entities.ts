@@ -1,4 +1,5 @@
 import { AmbassadorChangeEntity } from '../../modules/ambassadors/ambassador-change.entity.js';
+import { AmbassadorRankEntity } from '../../modules/ambassadors/ambassador-rank.entity.js';
 import { AmbassadorScoreEntity } from '../../modules/ambassadors/ambassador-score.entity.js';
 import { AmbassadorSettingsEntity } from '../../modules/ambassadors/ambassador-settings.entity.js';
 import { ApiKeyEntity } from '../../modules/access/api-key.entity.js';
@@ -46,6 +47,7 @@ export const entities = [
   IngestionStateEntity,
   SegmentEntity,
   AmbassadorScoreEntity,
+  AmbassadorRankEntity,
   AmbassadorChangeEntity,
   AmbassadorSettingsEntity,
   CampaignEntity,

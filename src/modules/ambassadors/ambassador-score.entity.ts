@@ -13,8 +13,9 @@ import { VisitorEntity } from '../visitors/visitor.entity.js';
 
 /**
  * A visitor's current ambassador score, written only by the set-based recompute
- * (AmbassadorScoresService). One row per visitor who was ever active in the window; a visitor
- * who stops being active keeps a row at 0 / NONE (so the drop is a stored tier change).
+ * (AmbassadorScoresService). One row per visitor active in the window; a visitor who stops being
+ * active loses the row (no row = NONE / 0), after a stored tier change to NONE. The rank comes
+ * from `ambassador_ranks` through the score.
  */
 @Entity('ambassador_scores')
 @Index(['destinationId', 'score', 'visitorId'])
@@ -32,10 +33,6 @@ export class AmbassadorScoreEntity extends TenantScopedEntity {
 
   @Column({ type: 'enum', enum: AmbassadorTier, enumName: 'ambassador_tier' })
   tier: AmbassadorTier;
-
-  /** Within the destination, 1 = best; null when not active in the window. */
-  @Column('integer', { nullable: true })
-  rank: number | null;
 
   /** Each component is a percentile rank (0..1) within the destination's active visitors. */
   @Column('double precision')

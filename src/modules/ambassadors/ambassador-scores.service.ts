@@ -24,6 +24,9 @@ const RECOMPUTE_LOCK = 727_413_070;
 /** For the recompute's transaction only. */
 const RECOMPUTE_WORK_MEM = '256MB';
 
+/** Promotions per `ambassador.promoted` event: listeners handle them as one set. */
+const PROMOTIONS_PER_EVENT = 1000;
+
 /** At most this many rows from `ambassadorChanges`, oldest first. */
 export const MAX_CHANGES = 5000;
 
@@ -38,13 +41,15 @@ const COMPONENTS = [
 ] as const;
 
 export interface RecomputeReport {
-  /** Visitors scored (active in the window, plus formerly active ones set back to 0). */
+  /** Visitors scored (active in the window). */
   scored: number;
-  /** Score rows whose values changed. */
+  /** Score rows written (changed values) or removed (no longer active). */
   updated: number;
   /** Tier changes stored. */
   changes: number;
   promotions: number;
+  /** Milliseconds spent in each phase (scores, changes, rows, ranks), for logs and benchmarks. */
+  phases: Record<string, number>;
 }
 
 interface ScoreRow {
@@ -91,70 +96,94 @@ export const NO_SCORE: AmbassadorScore = {
 };
 
 /**
- * The raw value of each component per visitor active in the window, then its percentile rank
+ * The scores of one destination, in two statements into the transaction's temporary tables:
+ * RAW_SQL ($1 destination, $2 now, $3 start of the window: parameters, not a join, so the planner
+ * sees how much of the interactions the window holds) puts the raw value of each component per
+ * visitor active in the window into `ambassador_raw`; SCORE_SQL ($1) puts their percentile ranks
  * (cume_dist: the share of active visitors at or below it; no data or a raw 0 is 0), the weighted
- * score, tier and rank. One statement over the destination's interactions and identities:
- * $1 destination, $2 now. Settings come from ambassador_settings (a row always exists here).
+ * score and the tier into `ambassador_next`. Settings come from ambassador_settings (a row always
+ * exists here).
+ *
+ * The percentiles are seven sorts of narrow float8 rows, each in memory, after the aggregation
+ * has let go of its memory (in one statement with it, wide numeric rows made every window spill
+ * to disk and re-read it many times). Components are kept to 4 decimals and the score to 2: a
+ * recompute after a few visitors joined or left the window moves every percentile by a few
+ * millionths, which is no reason to rewrite every row (nor to move ranks).
  *
  * A post's shares (quotes, likes, replies) are the larger of its public metric and the RETWEET
  * (QUOTE, LIKE, REPLY) interactions referencing it: the metric already counts the retweets we saw,
  * and a partner's post may come without metrics. A reference to a post in the window is itself in
  * the window (it comes after the post), so refs reads the window only.
  */
-const SCORE_SQL = `
+const TEMP_TABLES_SQL = `
+CREATE TEMPORARY TABLE ambassador_raw (
+  visitor_id uuid NOT NULL, posts int NOT NULL, ${COMPONENTS.map((c) => `${c} float8`).join(', ')}
+) ON COMMIT DROP;
+CREATE TEMPORARY TABLE ambassador_next (
+  visitor_id uuid NOT NULL, score float8 NOT NULL, tier ambassador_tier NOT NULL,
+  ${COMPONENTS.map((c) => `${c} float8 NOT NULL`).join(', ')}, posts int NOT NULL
+) ON COMMIT DROP`;
+
+const round4 = (x: string) => `round((${x}) * 10000) / 10000`;
+
+export const RAW_SQL = `
+INSERT INTO ambassador_raw (visitor_id, posts, ${COMPONENTS.join(', ')})
 WITH s AS (SELECT * FROM ambassador_settings WHERE destination_id = $1),
-w AS (SELECT $2::timestamptz AS now, $2::timestamptz - make_interval(days => s.window_days) AS since FROM s),
 refs AS (
   SELECT r.provider, r.referenced_external_id AS ext,
-         count(*) FILTER (WHERE r.kind = 'RETWEET') AS retweets,
-         count(*) FILTER (WHERE r.kind = 'QUOTE') AS quotes,
-         count(*) FILTER (WHERE r.kind = 'REPLY') AS replies,
-         count(*) FILTER (WHERE r.kind = 'LIKE') AS likes
-    FROM interactions r CROSS JOIN w
+         count(*) FILTER (WHERE r.kind = 'RETWEET')::int AS retweets,
+         count(*) FILTER (WHERE r.kind = 'QUOTE')::int AS quotes,
+         count(*) FILTER (WHERE r.kind = 'REPLY')::int AS replies,
+         count(*) FILTER (WHERE r.kind = 'LIKE')::int AS likes
+    FROM interactions r
    WHERE r.destination_id = $1 AND r.referenced_external_id IS NOT NULL
-     AND r.occurred_at >= w.since AND r.occurred_at <= w.now
+     AND r.occurred_at >= $3 AND r.occurred_at <= $2
    GROUP BY 1, 2
 ),
 acts AS (
   SELECT i.visitor_id,
-         count(*) FILTER (WHERE i.kind IN ${POSTS_SQL}) AS posts,
+         count(*) FILTER (WHERE i.kind IN ${POSTS_SQL})::int AS posts,
          sum(greatest(i.shares, coalesce(x.retweets, 0)) + greatest(i.quotes, coalesce(x.quotes, 0)))
-           FILTER (WHERE i.kind IN ${POSTS_SQL}) AS amplified,
+           FILTER (WHERE i.kind IN ${POSTS_SQL})::float8 AS amplified,
          sum(greatest(i.likes, coalesce(x.likes, 0)) + greatest(i.shares, coalesce(x.retweets, 0))
              + greatest(i.replies, coalesce(x.replies, 0)) + greatest(i.quotes, coalesce(x.quotes, 0)))
-           FILTER (WHERE i.kind IN ${POSTS_SQL}) AS received,
+           FILTER (WHERE i.kind IN ${POSTS_SQL})::float8 AS received,
          avg(i.sentiment) FILTER (WHERE i.kind IN ${POSTS_SQL}) AS sentiment,
          max(i.occurred_at) FILTER (WHERE i.kind IN ${POSTS_SQL}) AS last_post
     FROM interactions i
-   CROSS JOIN w
-    LEFT JOIN refs x ON i.kind IN ${POSTS_SQL} AND x.provider = i.provider AND x.ext = i.external_id
+    -- A key only for posts: the other interactions do not probe the references at all.
+    LEFT JOIN refs x ON x.provider = i.provider
+                    AND x.ext = CASE WHEN i.kind IN ${POSTS_SQL} THEN i.external_id END
    WHERE i.destination_id = $1 AND i.visitor_id IS NOT NULL
-     AND i.occurred_at >= w.since AND i.occurred_at <= w.now
+     AND i.occurred_at >= $3 AND i.occurred_at <= $2
    GROUP BY i.visitor_id
 ),
 fol AS (
-  SELECT si.visitor_id, sum(coalesce(si.followers_count, 0)) AS followers,
-         sum(coalesce(si.following_count, 0)) AS following
+  SELECT si.visitor_id, sum(coalesce(si.followers_count, 0))::float8 AS followers,
+         sum(coalesce(si.following_count, 0))::float8 AS following
     FROM social_identities si
    WHERE si.destination_id = $1 AND si.visitor_id IS NOT NULL
    GROUP BY si.visitor_id
-),
-raw AS (
-  SELECT a.visitor_id, a.posts::int AS posts,
-         ln(1 + coalesce(f.followers, 0)::float8) AS reach,
-         least(coalesce(f.followers, 0)::float8 / greatest(coalesce(f.following, 0), 1), s.ratio_cap) AS ratio,
-         coalesce(a.amplified, 0)::float8 AS amplification,
-         CASE WHEN a.posts > 0
-              THEN coalesce(a.received, 0)::float8 / a.posts / greatest(coalesce(f.followers, 0), 1)
-              ELSE 0 END AS engagement,
-         a.posts::float8 AS activity,
-         a.sentiment::float8 AS sentiment,
-         CASE WHEN a.last_post IS NULL THEN 0
-              ELSE power(0.5, extract(epoch FROM (w.now - a.last_post))::float8 / 86400 / s.recency_half_life_days)
-              END AS recency
-    FROM acts a CROSS JOIN s CROSS JOIN w
-    LEFT JOIN fol f ON f.visitor_id = a.visitor_id
-),
+)
+SELECT a.visitor_id, a.posts,
+       ln(1 + coalesce(f.followers, 0)) AS reach,
+       least(coalesce(f.followers, 0) / greatest(coalesce(f.following, 0), 1), s.ratio_cap) AS ratio,
+       coalesce(a.amplified, 0) AS amplification,
+       CASE WHEN a.posts > 0
+            THEN coalesce(a.received, 0) / a.posts / greatest(coalesce(f.followers, 0), 1)
+            ELSE 0 END AS engagement,
+       a.posts::float8 AS activity,
+       a.sentiment::float8 AS sentiment,
+       CASE WHEN a.last_post IS NULL THEN 0
+            ELSE power(0.5, extract(epoch FROM ($2::timestamptz - a.last_post))::float8 / 86400 / s.recency_half_life_days)
+            END AS recency
+  FROM acts a CROSS JOIN s
+  LEFT JOIN fol f ON f.visitor_id = a.visitor_id`;
+
+/** $1 destination. The percentiles of the raw values, the score and the tier. */
+export const SCORE_SQL = `
+INSERT INTO ambassador_next (visitor_id, score, tier, ${COMPONENTS.join(', ')}, posts)
+WITH s AS (SELECT * FROM ambassador_settings WHERE destination_id = $1),
 pct AS (
   SELECT visitor_id, posts,
          ${['reach', 'ratio', 'amplification', 'engagement', 'activity', 'recency']
@@ -164,12 +193,12 @@ pct AS (
            .join(',\n         ')},
          CASE WHEN sentiment IS NULL THEN 0
               ELSE cume_dist() OVER (ORDER BY sentiment NULLS FIRST) END AS sentiment
-    FROM raw
+    FROM ambassador_raw
 ),
 scored AS (
   SELECT p.*,
          round((100 * (${COMPONENTS.map((c) => `s.${c}_weight * p.${c}`).join(' + ')})
-                / nullif(${COMPONENTS.map((c) => `s.${c}_weight`).join(' + ')}, 0))::numeric, 4)::float8 AS score
+                / nullif(${COMPONENTS.map((c) => `s.${c}_weight`).join(' + ')}, 0))::numeric, 2)::float8 AS score
     FROM pct p CROSS JOIN s
 )
 SELECT c.visitor_id, c.score,
@@ -177,19 +206,14 @@ SELECT c.visitor_id, c.score,
              WHEN c.score >= s.advocate_threshold THEN 'ADVOCATE'
              WHEN c.score >= s.fan_threshold THEN 'FAN'
              ELSE 'NONE' END)::ambassador_tier AS tier,
-       rank() OVER (ORDER BY c.score DESC)::int AS rank,
-       ${COMPONENTS.map((k) => `c.${k}`).join(', ')}, c.posts
-  FROM scored c CROSS JOIN s
-UNION ALL
-SELECT o.visitor_id, 0, 'NONE'::ambassador_tier, NULL::int, 0, 0, 0, 0, 0, 0, 0, 0
-  FROM ambassador_scores o
- WHERE o.destination_id = $1 AND NOT EXISTS (SELECT 1 FROM acts a WHERE a.visitor_id = o.visitor_id)`;
+       ${COMPONENTS.map((k) => round4(`c.${k}`)).join(', ')}, c.posts
+  FROM scored c CROSS JOIN s`;
 
-const VALUE_COLUMNS = ['score', 'tier', 'rank', ...COMPONENTS, 'posts'];
+const VALUE_COLUMNS = ['score', 'tier', ...COMPONENTS, 'posts'];
 
 /**
- * Ambassador scores: the set-based recompute (one statement: scores, tier changes and the changed
- * rows, in one transaction per destination), the promotion events after commit, and
+ * Ambassador scores: the set-based recompute (a few statements in one transaction per
+ * destination: scores, tier changes, changed rows, ranks), the promotion events after commit, and
  * the reads (Visitor.ambassador through a loader, the leaderboard, the change history).
  */
 @Injectable()
@@ -212,8 +236,7 @@ export class AmbassadorScoresService {
 
   /**
    * Recomputes every score of one destination. Concurrent recomputes of a destination queue on
-   * a transaction lock; a recompute over unchanged data writes no row and emits nothing (recency
-   * moves with time, but its percentile rank only when the order of last posts does).
+   * a transaction lock; a recompute over unchanged data writes no row and emits nothing.
    */
   async recompute(destinationId: string): Promise<RecomputeReport> {
     const now = this.clock.now();
@@ -224,84 +247,131 @@ export class AmbassadorScoresService {
       ]);
       // One pass over the window's interactions: hash aggregates in memory rather than on disk.
       // No JIT: the scoring statement's many expressions took seconds to compile at any size.
-      await m.query(`SET LOCAL work_mem = '${RECOMPUTE_WORK_MEM}'; SET LOCAL jit = off`);
+      // No parallel workers: each would build its own copy of the references' hash table.
+      await m.query(
+        `SET LOCAL work_mem = '${RECOMPUTE_WORK_MEM}'; SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0`,
+      );
       await m.query(
         'INSERT INTO ambassador_settings (destination_id) VALUES ($1) ON CONFLICT DO NOTHING',
         [destinationId],
       );
       return this.store(m, destinationId, now);
     });
-    // After commit: listeners (AMBASSADOR_PROMOTED campaigns) must see the stored change.
-    for (const row of promotions) {
+    // After commit: listeners (AMBASSADOR_PROMOTED campaigns) must see the stored changes.
+    const eventsFrom = performance.now();
+    for (let i = 0; i < promotions.length; i += PROMOTIONS_PER_EVENT) {
+      const batch = promotions.slice(i, i + PROMOTIONS_PER_EVENT);
       const event: AmbassadorPromotedEvent = {
-        destinationId: row.destination_id,
-        visitorId: row.visitor_id,
-        changeId: row.id,
-        fromTier: row.from_tier,
-        score: row.score,
-        promotedAt: row.at,
+        destinationId,
+        promotions: batch.map((row) => ({
+          visitorId: row.visitor_id,
+          changeId: row.id,
+          fromTier: row.from_tier,
+          score: row.score,
+          promotedAt: row.at,
+        })),
       };
       await this.events.emitAsync(AmbassadorEvents.PROMOTED, event).catch((e: unknown) => {
         this.logger.error(`listener of ${AmbassadorEvents.PROMOTED} failed: ${String(e)}`);
       });
-      this.pubsub.publish(toChange(row));
+      for (const row of batch) this.pubsub.publish(toChange(row));
     }
+    report.phases.events = Math.round(performance.now() - eventsFrom);
     return report;
   }
 
   /**
-   * Scoring, tier changes and score rows in one statement: its data-modifying parts all see the
-   * scores as they were before it (the changes compare against them), and the scored set is
-   * built once and never written to a table. Only the promotions come back to Node.
+   * Scores into a temporary table, then the tier changes (compared with the scores as they were),
+   * then the score rows that changed, in one transaction. Only the promotions come back to Node.
    */
   private async store(m: EntityManager, destinationId: string, now: Date) {
-    const cols = VALUE_COLUMNS.join(', ');
-    const [stored]: {
-      scored: number;
-      updated: number;
-      changes: number;
-      promotions: ChangeRow[] | null;
-    }[] = await m.query(
-      `WITH next AS MATERIALIZED (${SCORE_SQL}),
-       ins AS (
+    const [{ window_days: windowDays }]: { window_days: number }[] = await m.query(
+      'SELECT window_days FROM ambassador_settings WHERE destination_id = $1',
+      [destinationId],
+    );
+    const since = new Date(now.getTime() - windowDays * 86_400_000);
+    const phases: Record<string, number> = {};
+    let mark = performance.now();
+    const phase = (name: string) => {
+      const t = performance.now();
+      phases[name] = Math.round(t - mark);
+      mark = t;
+    };
+    await m.query(TEMP_TABLES_SQL);
+    await m.query(RAW_SQL, [destinationId, now.toISOString(), since.toISOString()]);
+    // Two statements: the window sorts then have the memory the aggregation held.
+    await m.query(SCORE_SQL, [destinationId]);
+    await m.query('ANALYZE ambassador_next');
+    const [{ scored }]: { scored: number }[] = await m.query(
+      'SELECT count(*)::int AS scored FROM ambassador_next',
+    );
+    phase('scores');
+    // Tier changes first, against the scores as they were: the active visitors' new tiers, and
+    // those no longer active dropping to NONE (their rows go: no row is NONE / 0).
+    const [changed]: { changes: number; promotions: ChangeRow[] }[] = await m.query(
+      `WITH ins AS (
          INSERT INTO ambassador_changes (destination_id, visitor_id, from_tier, to_tier, score, at)
-         SELECT $1, n.visitor_id, coalesce(o.tier, 'NONE'), n.tier, n.score, $2
-           FROM next n
+         SELECT $1::uuid, n.visitor_id, coalesce(o.tier, 'NONE'), n.tier, n.score, $2::timestamptz
+           FROM ambassador_next n
            LEFT JOIN ambassador_scores o ON o.visitor_id = n.visitor_id
           WHERE n.tier <> coalesce(o.tier, 'NONE')
+         UNION ALL
+         SELECT $1::uuid, o.visitor_id, o.tier, 'NONE', 0, $2::timestamptz
+           FROM ambassador_scores o
+          WHERE o.destination_id = $1::uuid AND o.tier <> 'NONE'
+            AND NOT EXISTS (SELECT 1 FROM ambassador_next n WHERE n.visitor_id = o.visitor_id)
          RETURNING id, destination_id, visitor_id, from_tier, to_tier, score, at
-       ),
-       up AS (
-         INSERT INTO ambassador_scores (visitor_id, destination_id, ${cols}, computed_at)
-         SELECT n.visitor_id, $1, ${VALUE_COLUMNS.map((c) => `n.${c}`).join(', ')}, $2
-           FROM next n
-           LEFT JOIN ambassador_scores o ON o.visitor_id = n.visitor_id
-          -- Unchanged rows are left out here (one hash join), not one by one by ON CONFLICT.
-          WHERE o.visitor_id IS NULL
-             OR (${VALUE_COLUMNS.map((c) => `o.${c}`).join(', ')})
-                IS DISTINCT FROM (${VALUE_COLUMNS.map((c) => `n.${c}`).join(', ')})
-         ON CONFLICT (visitor_id) DO UPDATE
-            SET ${VALUE_COLUMNS.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}, computed_at = EXCLUDED.computed_at
-         RETURNING 1
        )
-       SELECT (SELECT count(*)::int FROM next) AS scored,
-              (SELECT count(*)::int FROM up) AS updated,
-              (SELECT count(*)::int FROM ins) AS changes,
-              (SELECT json_agg(ins ORDER BY ins.score DESC, ins.visitor_id) FROM ins
-                WHERE ins.to_tier = 'AMBASSADOR') AS promotions`,
+       SELECT count(*)::int AS changes,
+              coalesce(json_agg(ins ORDER BY ins.score DESC, ins.visitor_id)
+                         FILTER (WHERE ins.to_tier = 'AMBASSADOR'), '[]') AS promotions
+         FROM ins`,
       [destinationId, now.toISOString()],
+    );
+    phase('changes');
+    // Unchanged rows are left alone: a recompute over the same data writes nothing.
+    const written = await m.queryRunner!.query(
+      `MERGE INTO ambassador_scores o
+       USING ambassador_next n ON o.visitor_id = n.visitor_id
+       WHEN MATCHED AND (${VALUE_COLUMNS.map((c) => `o.${c}`).join(', ')})
+                        IS DISTINCT FROM (${VALUE_COLUMNS.map((c) => `n.${c}`).join(', ')}) THEN
+         UPDATE SET ${VALUE_COLUMNS.map((c) => `${c} = n.${c}`).join(', ')}, computed_at = $2
+       WHEN NOT MATCHED THEN
+         INSERT (visitor_id, destination_id, ${VALUE_COLUMNS.join(', ')}, computed_at)
+         VALUES (n.visitor_id, $1, ${VALUE_COLUMNS.map((c) => `n.${c}`).join(', ')}, $2)`,
+      [destinationId, now.toISOString()],
+      true,
+    );
+    const dropped = await m.queryRunner!.query(
+      `DELETE FROM ambassador_scores o
+        WHERE o.destination_id = $1
+          AND NOT EXISTS (SELECT 1 FROM ambassador_next n WHERE n.visitor_id = o.visitor_id)`,
+      [destinationId],
+      true,
+    );
+    phase('rows');
+    // Ranks per score value (at most 10,001 rows), as rank() over the scores would give them.
+    await m.query('DELETE FROM ambassador_ranks WHERE destination_id = $1', [destinationId]);
+    await m.query(
+      `INSERT INTO ambassador_ranks (destination_id, score, rank)
+       SELECT $1::uuid, score, 1 + coalesce(sum(n) OVER (ORDER BY score DESC
+                                                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
+         FROM (SELECT score, count(*) AS n FROM ambassador_next GROUP BY score) g`,
+      [destinationId],
     );
     await m.query(
       'UPDATE ambassador_settings SET last_computed_at = $2 WHERE destination_id = $1',
       [destinationId, now.toISOString()],
     );
-    const promotions = (stored.promotions ?? []).map((p) => ({ ...p, at: new Date(p.at) }));
+    phase('ranks');
+    const promotions = changed.promotions.map((p) => ({ ...p, at: new Date(p.at) }));
     return {
       report: {
-        scored: stored.scored,
-        updated: stored.updated,
-        changes: stored.changes,
+        scored,
+        updated: (written.affected ?? 0) + (dropped.affected ?? 0),
+        changes: changed.changes,
         promotions: promotions.length,
+        phases,
       },
       promotions,
     };
@@ -314,7 +384,8 @@ export class AmbassadorScoresService {
     return loaders
       .get<string, AmbassadorScore>('ambassador.score', async (ids) => {
         const rows: ScoreRow[] = await this.dataSource.query(
-          `SELECT a.*, s.last_computed_at FROM ambassador_scores a
+          `SELECT a.*, r.rank, s.last_computed_at FROM ambassador_scores a
+             LEFT JOIN ambassador_ranks r ON r.destination_id = a.destination_id AND r.score = a.score
              LEFT JOIN ambassador_settings s ON s.destination_id = a.destination_id
             WHERE a.destination_id = $1 AND a.visitor_id = ANY($2::uuid[])`,
           [auth.destinationId, [...ids]],
@@ -389,7 +460,9 @@ export class AmbassadorScoresService {
   /** The GDPR export's section: the current score and every tier change. */
   async exportSection(destinationId: string, visitorId: string) {
     const [score]: ScoreRow[] = await this.dataSource.query(
-      'SELECT * FROM ambassador_scores WHERE destination_id = $1 AND visitor_id = $2',
+      `SELECT a.*, r.rank FROM ambassador_scores a
+         LEFT JOIN ambassador_ranks r ON r.destination_id = a.destination_id AND r.score = a.score
+        WHERE a.destination_id = $1 AND a.visitor_id = $2`,
       [destinationId, visitorId],
     );
     const history: ChangeRow[] = await this.dataSource.query(

@@ -23,6 +23,7 @@ import {
   parseSignedDuration,
 } from './schedule/send-time.js';
 import { systemAuth } from './system-auth.js';
+import type { AmbassadorPromotedEvent } from '../ambassadors/ambassador.events.js';
 
 export enum CampaignJob {
   /** One chunk of an activation scan; enqueues the next chunk. */
@@ -221,35 +222,38 @@ export class CampaignScheduler {
     }
   }
 
-  /** A promotion: one message per step, once per change id however often it is emitted. */
-  async onPromoted(event: {
-    destinationId: string;
-    visitorId: string;
-    changeId: string;
-    promotedAt: Date;
-  }): Promise<void> {
+  /**
+   * Promotions: one message per step, once per change id however often it is emitted. A set of
+   * promotions costs a few statements, not a few per visitor.
+   */
+  async onPromoted(event: AmbassadorPromotedEvent): Promise<void> {
+    if (!event.promotions.length) return;
     const campaigns = await this.running(event.destinationId, [CampaignKind.AMBASSADOR_PROMOTED]);
     if (!campaigns.length) return;
-    const [visitor]: { id: string; time_zone: string | null }[] = await this.dataSource.query(
-      'SELECT id, time_zone FROM visitors WHERE id = $1 AND destination_id = $2 AND erased_at IS NULL',
-      [event.visitorId, event.destinationId],
+    const visitors: { id: string; time_zone: string | null }[] = await this.dataSource.query(
+      `SELECT id, time_zone FROM visitors
+        WHERE id = ANY($1::uuid[]) AND destination_id = $2 AND erased_at IS NULL`,
+      [event.promotions.map((p) => p.visitorId), event.destinationId],
     );
-    if (!visitor) return;
+    const zoneOf = new Map(visitors.map((v) => [v.id, v.time_zone]));
     for (const campaign of campaigns) {
-      if (!(await this.isMember(campaign, visitor.id))) continue;
-      await this.schedule(
-        campaign,
-        [
-          {
-            visitorId: visitor.id,
-            timeZone: visitor.time_zone,
-            stayId: null,
-            occurrence: event.changeId,
-            anchors: { PROMOTION: new Date(event.promotedAt) },
-          },
-        ],
-        'ignore',
+      const members = new Set(
+        await this.segments.memberIds(
+          systemAuth(campaign.destinationId),
+          await this.filterOf(campaign),
+          [...zoneOf.keys()],
+        ),
       );
+      const targets = event.promotions
+        .filter((p) => members.has(p.visitorId))
+        .map((p) => ({
+          visitorId: p.visitorId,
+          timeZone: zoneOf.get(p.visitorId) ?? null,
+          stayId: null,
+          occurrence: p.changeId,
+          anchors: { PROMOTION: new Date(p.promotedAt) },
+        }));
+      await this.schedule(campaign, targets, 'ignore');
     }
   }
 
