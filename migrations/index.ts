@@ -11,6 +11,7 @@ import * as m8 from './1796006451071-Ambassadors.js';
 import * as m9 from './1796006965764-Journeys.js';
 import * as m10 from './1796009000000-SegmentCountIndex.js';
 import * as m11 from './1796018242922-AmbassadorRanks.js';
+import * as m12 from './1796019544164-AmbassadorVisitorKeys.js';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const migrations: Function[] = [
@@ -26,4 +27,5 @@ export const migrations: Function[] = [
   ...Object.values(m9),
   ...Object.values(m10),
   ...Object.values(m11),
+  ...Object.values(m12),
 ];
