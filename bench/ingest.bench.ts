@@ -33,10 +33,14 @@ const KINDS = [
   InteractionKind.QUOTE,
 ];
 
-/** Synthetic X posts as the X client hands them to the pipeline (no real tweet). */
-function posts(prefix: string): NormalizedPost[] {
+/**
+ * Synthetic X posts as the X client hands them to the pipeline (no real tweet): posts `from` to
+ * `from + count - 1` of a series (the same authors come back every AUTHORS posts).
+ */
+function posts(prefix: string, from = 0, count = N): NormalizedPost[] {
   const t0 = Date.UTC(2026, 9, 1);
-  return Array.from({ length: N }, (_, i) => {
+  return Array.from({ length: count }, (_, k) => {
+    const i = from + k;
     const kind = KINDS[i % KINDS.length];
     const author = i % AUTHORS;
     const original = i > 10 && kind !== InteractionKind.POST ? `${prefix}${i - 7}` : undefined;
@@ -105,7 +109,8 @@ export async function benchIngest(): Promise<void> {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const oursCpu = await cpu.stop();
     profile?.print(N / PAGE);
-    if (PROFILE) await explainOnePage(() => ingest.ingest(ours, posts('x').slice(0, PAGE)));
+    // A page like the timed ones (every author known, a visitor each, evidence to add).
+    if (PROFILE) await explainOnePage(() => ingest.ingest(ours, posts('o', N, PAGE)));
     if (created !== N) throw new Error(`ingest created ${created} of ${N}`);
     started = process.hrtime.bigint();
     let updated = 0;
@@ -281,8 +286,12 @@ function profileStatements() {
   };
 }
 
-/** BENCH_PROFILE=1: EXPLAIN ANALYZE of every statement of one page, with its real parameters. */
+/**
+ * BENCH_PROFILE=1: EXPLAIN ANALYZE of every statement of one page, with its real parameters, then
+ * the page's trigger time by trigger (foreign keys, the segment caches' statement triggers).
+ */
 async function explainOnePage(run: () => Promise<unknown>) {
+  const triggers = new Map<string, number>();
   (PostgresQueryRunner.prototype as { query: Query }).query = async function (sql, params, s) {
     if (this.isTransactionActive && !/^\s*(START|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)/i.test(sql)) {
       await originalQuery.call(this, 'SAVEPOINT bench_explain');
@@ -292,7 +301,17 @@ async function explainOnePage(run: () => Promise<unknown>) {
         params,
       )) as { 'QUERY PLAN': string }[];
       await originalQuery.call(this, 'ROLLBACK TO SAVEPOINT bench_explain');
-      console.log(`\n-- ${label(sql)}\n${plan.map((r) => r['QUERY PLAN']).join('\n')}`);
+      const lines = plan.map((r) => r['QUERY PLAN']);
+      console.log(`\n-- ${label(sql)}\n${lines.join('\n')}`);
+      for (const line of lines) {
+        const t = /^Trigger (?:for constraint )?(\S+)(?: on (\S+))?: time=([\d.]+)/.exec(line);
+        if (t) {
+          const name = t[1].startsWith('FK_')
+            ? `foreign keys ${t[2] ? `on ${t[2]}` : `of ${label(sql).slice(0, 40)}`}`
+            : t[1];
+          triggers.set(name, (triggers.get(name) ?? 0) + Number(t[3]));
+        }
+      }
     }
     return originalQuery.call(this, sql, params, s);
   };
@@ -300,5 +319,9 @@ async function explainOnePage(run: () => Promise<unknown>) {
     await run();
   } finally {
     (PostgresQueryRunner.prototype as { query: Query }).query = originalQuery;
+  }
+  console.log('\ntrigger time of that page:');
+  for (const [name, ms] of [...triggers].sort((a, b) => b[1] - a[1])) {
+    console.log(`${ms.toFixed(2).padStart(7)} ms ${name}`);
   }
 }

@@ -214,6 +214,8 @@ export class SocialIngestService {
 
     // 2. In one statement: the destination's own handles and places, its interest taxonomy, the
     // page's authors already known (by external id, then by handle), and which are suppressed.
+    // Each author is looked up through the unique indexes (LATERAL ... OFFSET 0 keeps the nested
+    // loop): without statistics the planner hashed every identity of the destination instead.
     const [context]: {
       handles: string[];
       places: { id: string; name: string; handle: string | null }[];
@@ -227,17 +229,23 @@ export class SocialIngestService {
                  FROM places p WHERE p.destination_id = d.id) AS places,
               ${TAXONOMY_COLUMNS('d.id')},
               (SELECT coalesce(json_agg(e), '[]') FROM (
-                 SELECT id, provider, external_id, handle, visitor_id, followers_count, following_count, post_count
-                   FROM social_identities
-                  WHERE destination_id = $1
-                    AND external_id IS NOT NULL
-                    AND (provider, external_id) IN (SELECT * FROM unnest($2::social_provider[], $3::text[]))
+                 SELECT s.id, s.provider, s.external_id, s.handle, s.visitor_id, s.followers_count,
+                        s.following_count, s.post_count
+                   FROM unnest($2::social_provider[], $3::text[]) AS k(provider, external_id)
+                  CROSS JOIN LATERAL (
+                    SELECT * FROM social_identities s
+                     WHERE s.destination_id = $1 AND s.provider = k.provider
+                       AND s.external_id = k.external_id AND s.external_id IS NOT NULL
+                    OFFSET 0) s
                   UNION
-                 SELECT id, provider, external_id, handle, visitor_id, followers_count, following_count, post_count
-                   FROM social_identities
-                  WHERE destination_id = $1
-                    AND handle IS NOT NULL
-                    AND (provider, lower(handle)) IN (SELECT * FROM unnest($4::social_provider[], $5::text[]))
+                 SELECT s.id, s.provider, s.external_id, s.handle, s.visitor_id, s.followers_count,
+                        s.following_count, s.post_count
+                   FROM unnest($4::social_provider[], $5::text[]) AS k(provider, handle)
+                  CROSS JOIN LATERAL (
+                    SELECT * FROM social_identities s
+                     WHERE s.destination_id = $1 AND s.provider = k.provider
+                       AND lower(s.handle) = k.handle AND s.handle IS NOT NULL
+                    OFFSET 0) s
               ) e) AS identities,
               (SELECT coalesce(array_agg(s.address_hash), '{}') FROM suppressions s
                 WHERE s.destination_id = $1 AND s.address_hash = ANY($6::text[])) AS suppressed
