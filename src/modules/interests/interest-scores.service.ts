@@ -38,6 +38,16 @@ export interface EvidenceItem {
   occurredAt: Date;
 }
 
+export interface RecordEvidenceOptions {
+  /**
+   * The caller's transaction (`manager`) already holds the score locks of the items' visitors,
+   * taken by an earlier statement with scoreLocksSql: the writes need no statement before them.
+   * A foreign visitor or interest is then found by the writing statement itself, and NOT_FOUND
+   * must roll the caller's transaction back (it does when the error is not caught).
+   */
+  scoresLocked?: boolean;
+}
+
 export interface RefreshResult {
   visitors: number;
   upserted: number;
@@ -121,6 +131,18 @@ SELECT (SELECT count(*) FROM upserted)::int AS upserted,
 const LOCKS_SQL = (namespace: string) => `
   SELECT pg_advisory_xact_lock(${namespace}::int, b)
     FROM (SELECT DISTINCT (hashtext($1::text || v::text) & 255) AS b FROM unnest($2::uuid[]) AS v) s
+   ORDER BY b`;
+
+/**
+ * LOCKS_SQL for a statement that takes the score locks itself, before evidence is recorded with
+ * `scoresLocked` in a later statement of its transaction: `visitors` is a query of one uuid column
+ * (the ingest's interactions statement locks its visitors' rows first, in id order, then these:
+ * the order of every other path, row locks before score locks). `destination`: a SQL expression.
+ */
+export const scoreLocksSql = (destination: string, visitors: string) => `
+  SELECT pg_advisory_xact_lock(${SCORE_LOCK_NAMESPACE}, b)
+    FROM (SELECT DISTINCT (hashtext(${destination}::uuid::text || s.v::text) & 255) AS b
+            FROM (${visitors}) AS s(v)) s
    ORDER BY b`;
 
 /**
@@ -247,6 +269,25 @@ SELECT (SELECT count(*) FROM written)::int AS written,
        (SELECT count(*) FROM upserted)::int AS upserted`;
 
 /**
+ * RECORD_AND_REFRESH_SQL that also counts the rows' visitors and interests that are not in
+ * destination $1 (when the caller took the score locks, no statement runs before it to check).
+ * Each is looked up by primary key (a correlated subquery: no plan can walk the whole table).
+ */
+const CHECKED_RECORD_AND_REFRESH_SQL = `${RECORD_AND_REFRESH_SQL},
+  (SELECT count(*) FROM (SELECT DISTINCT visitor_id FROM x) u
+    WHERE (SELECT v.destination_id FROM visitors v WHERE v.id = u.visitor_id)
+          IS DISTINCT FROM $1::uuid)::int AS foreign_visitors,
+  (SELECT count(*) FROM (SELECT DISTINCT interest_id FROM x) u
+    WHERE (SELECT i.destination_id FROM interests i WHERE i.id = u.interest_id)
+          IS DISTINCT FROM $1::uuid)::int AS foreign_interests`;
+
+const FOREIGN_EVIDENCE = () =>
+  new AppError(
+    ErrorCode.NOT_FOUND,
+    'interest evidence names a visitor or an interest that is not in its destination',
+  );
+
+/**
  * Interest evidence and the materialised scores derived from it (`visitor_interests`, which
  * segments filter on in SQL). Every write of evidence refreshes the scores it touches (visitor and
  * interest) in the same transaction; the nightly job refreshes everyone for decay. Nothing is kept
@@ -274,7 +315,11 @@ export class InterestScoresService {
    * beyond, every score of those visitors). Every visitor and interest must belong to the item's destination
    * (NOT_FOUND otherwise, and nothing is written).
    */
-  async recordEvidence(items: EvidenceItem[], manager?: EntityManager): Promise<void> {
+  async recordEvidence(
+    items: EvidenceItem[],
+    manager?: EntityManager,
+    options: RecordEvidenceOptions = {},
+  ): Promise<void> {
     if (!items.length) return;
     const rows = dedupe(items.map(validItem));
     const byDestination = new Map<string, Required<EvidenceItem>[]>();
@@ -290,18 +335,19 @@ export class InterestScoresService {
         // Up to one refresh chunk, one statement checks and takes the score locks, the next
         // writes and refreshes; beyond, refreshScores refreshes chunk by chunk.
         const oneChunk = visitorIds.length <= REFRESH_CHUNK;
-        const [found]: { visitors: number; interests: number }[] = await m.query(
-          oneChunk
-            ? `SELECT ${CHECK_SQL}, (SELECT count(*) FROM (${LOCKS_SQL('$4')}) l)::int AS locks`
-            : `SELECT ${CHECK_SQL}`,
-          [destinationId, visitorIds, interestIds, ...(oneChunk ? [SCORE_LOCK_NAMESPACE] : [])],
-        );
-        if (found.visitors !== visitorIds.length || found.interests !== interestIds.length) {
-          // Nothing written yet: a foreign or unknown id writes nothing.
-          throw new AppError(
-            ErrorCode.NOT_FOUND,
-            'interest evidence names a visitor or an interest that is not in its destination',
+        const locked =
+          oneChunk && !!options.scoresLocked && !!manager?.queryRunner?.isTransactionActive;
+        if (!locked) {
+          const [found]: { visitors: number; interests: number }[] = await m.query(
+            oneChunk
+              ? `SELECT ${CHECK_SQL}, (SELECT count(*) FROM (${LOCKS_SQL('$4')}) l)::int AS locks`
+              : `SELECT ${CHECK_SQL}`,
+            [destinationId, visitorIds, interestIds, ...(oneChunk ? [SCORE_LOCK_NAMESPACE] : [])],
           );
+          // Nothing written yet: a foreign or unknown id writes nothing.
+          if (found.visitors !== visitorIds.length || found.interests !== interestIds.length) {
+            throw FOREIGN_EVIDENCE();
+          }
         }
         const rows = [
           list.map((r) => r.visitorId),
@@ -312,12 +358,15 @@ export class InterestScoresService {
           list.map((r) => r.occurredAt.toISOString()),
         ];
         if (oneChunk) {
-          await m.query(RECORD_AND_REFRESH_SQL, [
-            destinationId,
-            ...rows,
-            this.clock.now().toISOString(),
-            this.halfLifeSeconds,
-          ]);
+          const [written]: { foreign_visitors?: number; foreign_interests?: number }[] =
+            await m.query(locked ? CHECKED_RECORD_AND_REFRESH_SQL : RECORD_AND_REFRESH_SQL, [
+              destinationId,
+              ...rows,
+              this.clock.now().toISOString(),
+              this.halfLifeSeconds,
+            ]);
+          // Written, in the caller's transaction: the error rolls it back with the rest.
+          if (written.foreign_visitors || written.foreign_interests) throw FOREIGN_EVIDENCE();
         } else {
           await m.query(`WITH ${EVIDENCE_ROWS(2)} SELECT count(*)::int AS n FROM written`, [
             destinationId,

@@ -9,7 +9,7 @@ import {
   TAXONOMY_COLUMNS,
   type Taxonomy,
 } from '../interests/interest-inference.service.js';
-import type { EvidenceItem } from '../interests/interest-scores.service.js';
+import { scoreLocksSql, type EvidenceItem } from '../interests/interest-scores.service.js';
 import { InterestsService } from '../interests/interests.service.js';
 import {
   extractHashtags,
@@ -370,14 +370,18 @@ export class SocialIngestService {
       if (author.known) linked++;
     }
 
-    // 5. Interactions: one upsert per kind of update (with metrics → the network's numbers).
+    // 5. Interactions: one upsert per kind of update (with metrics → the network's numbers). The
+    // first also takes the score locks of the page's visitors, for their evidence (step 6).
     const written: Written[] = [];
     const withMetrics = rows.filter((r) => r.hasMetrics);
     const withoutMetrics = rows.filter((r) => !r.hasMetrics);
+    const visitorIds = [...new Set(rows.map((r) => r.visitor_id).filter((v): v is string => !!v))];
     if (withMetrics.length)
-      written.push(...(await this.upsertRows(m, destinationId, withMetrics, true)));
-    if (withoutMetrics.length)
-      written.push(...(await this.upsertRows(m, destinationId, withoutMetrics, false)));
+      written.push(...(await this.upsertRows(m, destinationId, withMetrics, true, visitorIds)));
+    if (withoutMetrics.length) {
+      const lock = withMetrics.length ? [] : visitorIds;
+      written.push(...(await this.upsertRows(m, destinationId, withoutMetrics, false, lock)));
+    }
 
     // 6. Interest evidence of the new interactions, for their visitor.
     const byExternal = new Map(rows.map((r) => [`${r.provider}|${r.external_id}`, r]));
@@ -409,7 +413,7 @@ export class SocialIngestService {
           });
         }
       });
-      await this.interests.recordEvidence(evidence, m);
+      await this.interests.recordEvidence(evidence, m, { scoresLocked: true });
     }
 
     const createdIds = written.filter((w) => w.inserted).map((w) => w.id);
@@ -550,11 +554,17 @@ export class SocialIngestService {
     return prospectIds;
   }
 
+  /**
+   * With `lockScores`, the statement first locks those visitors' rows (key share, in id order),
+   * then takes their score locks (scoreLocksSql), before it inserts anything: evidence is then
+   * recorded without a statement of its own to take them.
+   */
   private upsertRows(
     m: EntityManager,
     destinationId: string,
     rows: PreparedRow[],
     metrics: boolean,
+    lockScores: string[],
   ): Promise<Written[]> {
     const onConflict = metrics
       ? `likes = EXCLUDED.likes, shares = EXCLUDED.shares, replies = EXCLUDED.replies,
@@ -585,8 +595,15 @@ export class SocialIngestService {
       possibly_sensitive: r.possibly_sensitive,
       wall_status: r.wall_status,
     }));
+    const locks = lockScores.length
+      ? `WITH locked AS (${scoreLocksSql(
+          '$1',
+          'SELECT id FROM visitors WHERE id = ANY($3::uuid[]) ORDER BY id FOR KEY SHARE',
+        )})
+         `
+      : '';
     return m.query(
-      `INSERT INTO interactions
+      `${locks}INSERT INTO interactions
               (destination_id, provider, external_id, kind, text, lang, url, occurred_at,
                author_identity_id, visitor_id, likes, shares, replies, quotes, impressions,
                hashtags, mentions, place_ids, sentiment, in_reply_to_external_id,
@@ -602,9 +619,10 @@ export class SocialIngestService {
               shares int, replies int, quotes int, impressions int, hashtags text[],
               mentions text[], place_ids uuid[], sentiment float8, in_reply_to_external_id text,
               referenced_external_id text, possibly_sensitive boolean, wall_status text)
+        ${lockScores.length ? 'WHERE (SELECT count(*) FROM locked) >= 0' : ''}
        ON CONFLICT (destination_id, provider, external_id) DO UPDATE SET ${onConflict}
        RETURNING id, provider, external_id, (xmax = 0) AS inserted, visitor_id`,
-      [destinationId, JSON.stringify(payload)],
+      [destinationId, JSON.stringify(payload), ...(lockScores.length ? [lockScores] : [])],
     );
   }
 }
