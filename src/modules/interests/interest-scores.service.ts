@@ -122,6 +122,15 @@ SELECT (SELECT count(*) FROM upserted)::int AS upserted,
        (SELECT count(*) FROM deleted)::int AS deleted`;
 
 /**
+ * The score lock of visitor `v` of destination `d` (SQL expressions): one of 256 buckets of the
+ * destination, whose high 24 bits come from the destination alone, so that pages of different
+ * destinations (ingested at the same time by several workers) do not wait on each other's
+ * buckets, as they did when the 256 buckets were shared by every destination.
+ */
+const SCORE_BUCKET = (d: string, v: string) =>
+  `((hashtext(${d}::uuid::text) & -256) | (hashtext(${d}::uuid::text || ${v}::text) & 255))`;
+
+/**
  * Serialises refreshes of the same visitors, in a bounded number of locks: one per bucket (256
  * per destination), taken in order so that two refreshes never deadlock. One lock per visitor
  * would exhaust the lock table inside a 50,000-line import's transaction. The refresh statement
@@ -130,7 +139,7 @@ SELECT (SELECT count(*) FROM upserted)::int AS upserted,
  */
 const LOCKS_SQL = (namespace: string) => `
   SELECT pg_advisory_xact_lock(${namespace}::int, b)
-    FROM (SELECT DISTINCT (hashtext($1::text || v::text) & 255) AS b FROM unnest($2::uuid[]) AS v) s
+    FROM (SELECT DISTINCT ${SCORE_BUCKET('$1', 'v')} AS b FROM unnest($2::uuid[]) AS v) s
    ORDER BY b`;
 
 /**
@@ -141,8 +150,7 @@ const LOCKS_SQL = (namespace: string) => `
  */
 export const scoreLocksSql = (destination: string, visitors: string) => `
   SELECT pg_advisory_xact_lock(${SCORE_LOCK_NAMESPACE}, b)
-    FROM (SELECT DISTINCT (hashtext(${destination}::uuid::text || s.v::text) & 255) AS b
-            FROM (${visitors}) AS s(v)) s
+    FROM (SELECT DISTINCT ${SCORE_BUCKET(destination, 's.v')} AS b FROM (${visitors}) AS s(v)) s
    ORDER BY b`;
 
 /**
