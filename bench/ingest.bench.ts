@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner.js';
 import type { AuthContext } from '../src/modules/access/auth-context.js';
@@ -8,6 +9,9 @@ import { InterestsService } from '../src/modules/interests/interests.service.js'
 import { InteractionKind } from '../src/modules/social/interaction.entity.js';
 import { SocialIngestService } from '../src/modules/social/social-ingest.service.js';
 import type { NormalizedPost } from '../src/modules/social/social.types.js';
+import { walkSearch } from '../src/modules/social/social-polling.service.js';
+import { mapXTweets } from '../src/modules/social/x-mapping.js';
+import type { TwitterApi } from 'twitter-api-v2';
 import { SocialProvider } from '../src/modules/visitors/social-identity.entity.js';
 import { benchRuntime, cpuMeter, processCpu, report } from './harness.js';
 
@@ -33,10 +37,14 @@ const KINDS = [
   InteractionKind.QUOTE,
 ];
 
-/** Synthetic X posts as the X client hands them to the pipeline (no real tweet). */
-function posts(prefix: string): NormalizedPost[] {
+/**
+ * Synthetic X posts as the X client hands them to the pipeline (no real tweet): posts `from` to
+ * `from + count - 1` of a series (the same authors come back every AUTHORS posts).
+ */
+function posts(prefix: string, from = 0, count = N): NormalizedPost[] {
   const t0 = Date.UTC(2026, 9, 1);
-  return Array.from({ length: N }, (_, i) => {
+  return Array.from({ length: count }, (_, k) => {
+    const i = from + k;
     const kind = KINDS[i % KINDS.length];
     const author = i % AUTHORS;
     const original = i > 10 && kind !== InteractionKind.POST ? `${prefix}${i - 7}` : undefined;
@@ -92,7 +100,7 @@ export async function benchIngest(): Promise<void> {
 
     // A warm-up of 10 pages (not timed). No ANALYZE: a fresh database has no planner statistics
     // until autovacuum comes, and the pipeline's plans must not depend on them.
-    const warmup = posts('w').slice(0, 10 * PAGE);
+    const warmup = posts('w', 0, 10 * PAGE);
     for (let i = 0; i < warmup.length; i += PAGE)
       await ingest.ingest(ours, warmup.slice(i, i + PAGE));
     const profile = PROFILE ? profileStatements() : undefined;
@@ -105,7 +113,8 @@ export async function benchIngest(): Promise<void> {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const oursCpu = await cpu.stop();
     profile?.print(N / PAGE);
-    if (PROFILE) await explainOnePage(() => ingest.ingest(ours, posts('x').slice(0, PAGE)));
+    // A page like the timed ones (every author known, a visitor each, evidence to add).
+    if (PROFILE) await explainOnePage(() => ingest.ingest(ours, posts('o', N, PAGE)));
     if (created !== N) throw new Error(`ingest created ${created} of ${N}`);
     started = process.hrtime.bigint();
     let updated = 0;
@@ -118,18 +127,20 @@ export async function benchIngest(): Promise<void> {
     // Four destinations polled at the same time (pages of one destination stay sequential).
     const tenants = await Promise.all(['T1', 'T2', 'T3', 'T4'].map((n) => create(n)));
     for (const [k, id] of tenants.entries()) {
-      const w = posts(`w${k}`).slice(0, 10 * PAGE);
+      const w = posts(`w${k}`, 0, 10 * PAGE);
       for (let i = 0; i < w.length; i += PAGE) await ingest.ingest(id, w.slice(i, i + PAGE));
     }
     started = process.hrtime.bigint();
     await Promise.all(
       tenants.map(async (id, k) => {
-        const mine = posts(`c${k}`).slice(0, N / tenants.length);
+        const mine = posts(`c${k}`, 0, N / tenants.length);
         for (let i = 0; i < mine.length; i += PAGE)
           await ingest.ingest(id, mine.slice(i, i + PAGE));
       }),
     );
     const concurrentSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+
+    const fromX = await throughFakeX(await create('FromX'), ingest, admin, name);
 
     const { seconds: baselineSeconds, cpu: baselineCpu } = await bareInserts(url, base, posts('b'));
     report(
@@ -139,8 +150,10 @@ export async function benchIngest(): Promise<void> {
       'interactions/s',
     );
     // The CPU of the same work, which a loaded machine does not inflate as much as wall time.
-    const perPage = (c: { node: number; database: number }) =>
-      `${((1000 * (c.node + c.database)) / (N / PAGE)).toFixed(1)} ms (Node.js ${((1000 * c.node) / (N / PAGE)).toFixed(1)}, PostgreSQL ${((1000 * c.database) / (N / PAGE)).toFixed(1)})`;
+    const perPage = (c: { node: number; database: number; pages?: number }) => {
+      const pages = c.pages ?? N / PAGE;
+      return `${((1000 * (c.node + c.database)) / pages).toFixed(1)} ms (Node.js ${((1000 * c.node) / pages).toFixed(1)}, PostgreSQL ${((1000 * c.database) / pages).toFixed(1)})`;
+    };
     report(
       `CPU per page of new posts: ${perPage(oursCpu)}; baseline ${perPage(baselineCpu)}; as throughput on idle cores`,
       N / (oursCpu.node + oursCpu.database),
@@ -159,8 +172,88 @@ export async function benchIngest(): Promise<void> {
       N / baselineSeconds,
       'interactions/s',
     );
+    if (fromX) {
+      report(
+        `from the fake X server (in this process) through twitter-api-v2, walkSearch and the X mapping: ${fromX.posts} posts in ${fromX.pages} pages, ${fromX.seconds.toFixed(1)} s, CPU per page ${perPage({ ...fromX.cpu, pages: fromX.pages })}`,
+        fromX.posts / fromX.seconds,
+        N / baselineSeconds,
+        'interactions/s',
+      );
+    } else {
+      console.log(
+        '(no dist/fake-x: `tsc -p test/support/fake-x/tsconfig.json` for the figure from the fake X server)',
+      );
+    }
   } finally {
     await drop();
+  }
+}
+
+/** What this benchmark needs of the fake X API (test/support/fake-x, built to dist/fake-x). */
+interface FakeXModule {
+  generateScenario(options: {
+    seed: number;
+    users: number;
+    posts: number;
+    hashtags: string[];
+    handles: string[];
+    start: Date;
+    end: Date;
+  }): unknown;
+  startFakeX(
+    scenario: unknown,
+    options: { now: Date; rateLimits: Record<string, number> },
+  ): Promise<{ url: string; stop(): Promise<void> }>;
+}
+interface FakeXClientModule {
+  fakeXClient(url: string): { client: TwitterApi; agent: { destroy(): void } };
+}
+
+/**
+ * The issue's wording: pages from the fake X server, through the real client (twitter-api-v2 over
+ * HTTP), `walkSearch` and `mapXTweets`, into the pipeline, as a poll does. The fake runs in this
+ * process, so its work (search, rendering the pages) counts as Node.js CPU here. Skipped when the
+ * fake is not built (it is not part of the app build).
+ */
+async function throughFakeX(
+  destinationId: string,
+  ingest: SocialIngestService,
+  admin: pg.Client,
+  database: string,
+) {
+  const dir = new URL('../fake-x/', import.meta.url);
+  if (!existsSync(new URL('index.js', dir))) return null;
+  const fake = (await import(new URL('index.js', dir).href)) as FakeXModule;
+  const { fakeXClient } = (await import(new URL('client.js', dir).href)) as FakeXClientModule;
+  const end = new Date(Date.UTC(2026, 10, 20));
+  const scenario = fake.generateScenario({
+    seed: 7,
+    users: AUTHORS,
+    // About 80 % of a scenario's posts carry its one hashtag: the walk finds ~N of them.
+    posts: Math.round(N / 0.8),
+    hashtags: ['Escale'],
+    handles: ['escale_bench'],
+    start: new Date(end.getTime() - 5 * 86_400_000),
+    end,
+  });
+  // X allows 450 searches per 15 minutes; a larger BENCH_N would wait for the window instead of
+  // measuring the pipeline: the limit is lifted here.
+  const server = await fake.startFakeX(scenario, {
+    now: new Date(end.getTime() + 60_000),
+    rateLimits: { 'search/recent': 1_000_000 },
+  });
+  const { client, agent } = fakeXClient(server.url);
+  try {
+    const cpu = await cpuMeter(admin, database);
+    const started = process.hrtime.bigint();
+    const walk = await walkSearch(client, '#Escale', null, async (tweets, includes) => {
+      await ingest.ingest(destinationId, mapXTweets(tweets, includes, { watchedHandles: [] }));
+    });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    return { posts: walk.posts, pages: walk.pages, seconds, cpu: await cpu.stop() };
+  } finally {
+    agent.destroy();
+    await server.stop();
   }
 }
 
@@ -253,16 +346,21 @@ const label = (sql: string) => sql.replace(/\s+/g, ' ').trim().slice(0, 90);
  * their total time (measured around the driver call, so network and parsing are included).
  */
 function profileStatements() {
-  const stats = new Map<string, { n: number; ms: number }>();
+  const stats = new Map<string, { n: number; ms: number; cpu: number }>();
   (PostgresQueryRunner.prototype as { query: Query }).query = async function (sql, params, s) {
     const t = process.hrtime.bigint();
+    // The backend's CPU, in /proc's 10 ms ticks: per statement it is a sample, over 200 pages a
+    // fair share.
+    const pid = (this.databaseConnection as { processID?: number } | undefined)?.processID;
+    const cpu = pid ? processCpu(pid) : 0;
     try {
       return await originalQuery.call(this, sql, params, s);
     } finally {
       const k = label(sql);
-      const e = stats.get(k) ?? { n: 0, ms: 0 };
+      const e = stats.get(k) ?? { n: 0, ms: 0, cpu: 0 };
       e.n++;
       e.ms += Number(process.hrtime.bigint() - t) / 1e6;
+      e.cpu += pid ? processCpu(pid) - cpu : 0;
       stats.set(k, e);
     }
   };
@@ -272,17 +370,22 @@ function profileStatements() {
       const all = [...stats.entries()].sort((a, b) => b[1].ms - a[1].ms);
       const total = all.reduce((t, [, e]) => t + e.n, 0);
       console.log(`statements per page: ${(total / pages).toFixed(1)}`);
+      console.log('   wall (ms/page)  backend CPU (ms/page)  statements/page');
       for (const [k, e] of all) {
         console.log(
-          `${(e.ms / pages).toFixed(2).padStart(7)} ms/page ${(e.n / pages).toFixed(1).padStart(5)}× ${k}`,
+          `${(e.ms / pages).toFixed(2).padStart(7)} ${((1000 * e.cpu) / pages).toFixed(2).padStart(7)} ${(e.n / pages).toFixed(1).padStart(5)}× ${k}`,
         );
       }
     },
   };
 }
 
-/** BENCH_PROFILE=1: EXPLAIN ANALYZE of every statement of one page, with its real parameters. */
+/**
+ * BENCH_PROFILE=1: EXPLAIN ANALYZE of every statement of one page, with its real parameters, then
+ * the page's trigger time by trigger (foreign keys, the segment caches' statement triggers).
+ */
 async function explainOnePage(run: () => Promise<unknown>) {
+  const triggers = new Map<string, number>();
   (PostgresQueryRunner.prototype as { query: Query }).query = async function (sql, params, s) {
     if (this.isTransactionActive && !/^\s*(START|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)/i.test(sql)) {
       await originalQuery.call(this, 'SAVEPOINT bench_explain');
@@ -292,7 +395,17 @@ async function explainOnePage(run: () => Promise<unknown>) {
         params,
       )) as { 'QUERY PLAN': string }[];
       await originalQuery.call(this, 'ROLLBACK TO SAVEPOINT bench_explain');
-      console.log(`\n-- ${label(sql)}\n${plan.map((r) => r['QUERY PLAN']).join('\n')}`);
+      const lines = plan.map((r) => r['QUERY PLAN']);
+      console.log(`\n-- ${label(sql)}\n${lines.join('\n')}`);
+      for (const line of lines) {
+        const t = /^Trigger (?:for constraint )?(\S+)(?: on (\S+))?: time=([\d.]+)/.exec(line);
+        if (t) {
+          const name = t[1].startsWith('FK_')
+            ? `foreign keys ${t[2] ? `on ${t[2]}` : `of ${label(sql).slice(0, 40)}`}`
+            : t[1];
+          triggers.set(name, (triggers.get(name) ?? 0) + Number(t[3]));
+        }
+      }
     }
     return originalQuery.call(this, sql, params, s);
   };
@@ -300,5 +413,9 @@ async function explainOnePage(run: () => Promise<unknown>) {
     await run();
   } finally {
     (PostgresQueryRunner.prototype as { query: Query }).query = originalQuery;
+  }
+  console.log('\ntrigger time of that page:');
+  for (const [name, ms] of [...triggers].sort((a, b) => b[1] - a[1])) {
+    console.log(`${ms.toFixed(2).padStart(7)} ms ${name}`);
   }
 }

@@ -405,6 +405,86 @@ describe('interest taxonomy, evidence and scores (e2e)', () => {
       expect(await evidenceOf(visitor)).toEqual([]);
       expect(await scoreRow(visitor, idsA.get('sport')!)).toBeUndefined();
     });
+
+    it('adds later evidence to a stored score as the formula says: time passed, a piece replaced, a piece from the future', async () => {
+      const visitor = await createVisitor(a.destination.id);
+      const food = idsA.get('gastronomy')!;
+      const clock = app.runtime.app.get(Clock);
+      const t0 = new Date(Date.now() - 100 * DAY);
+      const piece = (sourceId: string, kind: EvidenceKind, occurredAt: Date, weight?: number) => ({
+        destinationId: a.destination.id,
+        visitorId: visitor,
+        interestId: food,
+        kind,
+        sourceId,
+        occurredAt,
+        ...(weight === undefined ? {} : { weight }),
+      });
+      const now = jest.spyOn(clock, 'now');
+      try {
+        now.mockReturnValue(t0);
+        await interests.recordEvidence([
+          piece('p1', EvidenceKind.KEYWORD, new Date(t0.getTime() - DAY)),
+        ]);
+        // 40 days later, a new post: the stored score is brought forward, the new piece added.
+        now.mockReturnValue(new Date(t0.getTime() + 40 * DAY));
+        await interests.recordEvidence([
+          piece('p2', EvidenceKind.HASHTAG, new Date(t0.getTime() + 39 * DAY)),
+        ]);
+        const evidence = [
+          { weight: 0.4, occurredAt: new Date(t0.getTime() - DAY) },
+          { weight: 0.6, occurredAt: new Date(t0.getTime() + 39 * DAY) },
+        ];
+        const row = await expectScore(visitor, food, evidence);
+        expect(row.sources).toEqual(['HASHTAG', 'KEYWORD']);
+        // The same piece again, heavier: replaced, not added.
+        now.mockReturnValue(new Date(t0.getTime() + 50 * DAY));
+        await interests.recordEvidence([
+          piece('p2', EvidenceKind.HASHTAG, evidence[1].occurredAt, 1.2),
+        ]);
+        evidence[1].weight = 1.2;
+        await expectScore(visitor, food, evidence);
+        // A piece dated after now counts with its full weight until its time comes...
+        const future = new Date(t0.getTime() + 60 * DAY);
+        await interests.recordEvidence([piece('p3', EvidenceKind.PLACE, future)]);
+        evidence.push({ weight: 0.8, occurredAt: future });
+        await expectScore(visitor, food, evidence);
+        // ... and still right once it has aged.
+        now.mockReturnValue(new Date(t0.getTime() + 90 * DAY));
+        await interests.recordEvidence([
+          piece('p4', EvidenceKind.KEYWORD, new Date(t0.getTime() + 80 * DAY)),
+        ]);
+        evidence.push({ weight: 0.4, occurredAt: new Date(t0.getTime() + 80 * DAY) });
+        const last = await expectScore(visitor, food, evidence);
+        expect(last.sources).toEqual(['HASHTAG', 'KEYWORD', 'PLACE']);
+      } finally {
+        now.mockRestore();
+      }
+    });
+
+    it('refuses them too when the caller took the score locks (the ingest), rolling its transaction back', async () => {
+      const visitor = await createVisitor(a.destination.id);
+      const good: EvidenceItem = {
+        destinationId: a.destination.id,
+        visitorId: visitor,
+        interestId: idsA.get('sport')!,
+        kind: EvidenceKind.KEYWORD,
+        sourceId: 'p1',
+        occurredAt: new Date(),
+      };
+      const foreignInterest = { ...good, interestId: idsB.get('sport')!, sourceId: 'p2' };
+      const foreignVisitor = { ...good, visitorId: await createVisitor(b.destination.id) };
+      for (const items of [
+        [good, foreignInterest],
+        [good, foreignVisitor],
+      ]) {
+        await expect(
+          dataSource.transaction((m) => interests.recordEvidence(items, m, { scoresLocked: true })),
+        ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      }
+      expect(await evidenceOf(visitor)).toEqual([]);
+      expect(await scoreRow(visitor, idsA.get('sport')!)).toBeUndefined();
+    });
   });
 
   describe('decay', () => {

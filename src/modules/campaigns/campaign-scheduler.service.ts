@@ -74,6 +74,9 @@ export const TOO_LATE = 'too-late';
  */
 @Injectable()
 export class CampaignScheduler {
+  /** Visitors announced as changed in this turn of the event loop, by destination. */
+  private readonly changedVisitors = new Map<string, { ids: Set<string>; done: Promise<void> }>();
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectQueue(QueueName.CAMPAIGNS) private readonly queue: Queue,
@@ -203,22 +206,52 @@ export class CampaignScheduler {
     await this.cancelWhere('stay_id = $1', [event.stayId]);
   }
 
-  /** A visitor changed (new data): schedule what a newcomer in a segment should receive. */
-  async onVisitorChanged(event: { destinationId: string; visitorId: string }): Promise<void> {
-    const campaigns = await this.running(event.destinationId, [
+  /**
+   * A visitor changed (new data): schedule what a newcomer in a segment should receive. The
+   * events of one turn of the event loop are answered together (an ingested page announces each
+   * of its new prospects at once): one probe for running campaigns and one membership query per
+   * campaign for all of them, instead of as many as there are visitors.
+   */
+  onVisitorChanged(event: { destinationId: string; visitorId: string }): Promise<void> {
+    let batch = this.changedVisitors.get(event.destinationId);
+    if (!batch) {
+      const ids = new Set<string>();
+      const done = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        this.changedVisitors.delete(event.destinationId);
+        return this.onVisitorsChanged(event.destinationId, [...ids]);
+      });
+      batch = { ids, done };
+      this.changedVisitors.set(event.destinationId, batch);
+    }
+    batch.ids.add(event.visitorId);
+    return batch.done;
+  }
+
+  /** Visitors of one destination that changed: what each newcomer of a segment should receive. */
+  async onVisitorsChanged(destinationId: string, visitorIds: string[]): Promise<void> {
+    if (!visitorIds.length) return;
+    const campaigns = await this.running(destinationId, [
       CampaignKind.STAY_JOURNEY,
       CampaignKind.BROADCAST,
     ]);
-    const [visitor]: { id: string; time_zone: string | null }[] = campaigns.length
-      ? await this.dataSource.query(
-          'SELECT id, time_zone FROM visitors WHERE id = $1 AND destination_id = $2 AND erased_at IS NULL',
-          [event.visitorId, event.destinationId],
-        )
-      : [];
-    if (!visitor) return;
+    if (!campaigns.length) return;
+    const visitors: { id: string; time_zone: string | null }[] = await this.dataSource.query(
+      `SELECT id, time_zone FROM visitors
+        WHERE id = ANY($1::uuid[]) AND destination_id = $2 AND erased_at IS NULL
+        ORDER BY id`,
+      [visitorIds, destinationId],
+    );
+    if (!visitors.length) return;
     for (const campaign of campaigns) {
-      if (!(await this.isMember(campaign, visitor.id))) continue;
-      await this.schedule(campaign, await this.targetsOf(campaign, [visitor]), 'ignore');
+      const members = new Set(
+        await this.memberIds(
+          campaign,
+          visitors.map((v) => v.id),
+        ),
+      );
+      if (!members.size) continue;
+      const newcomers = visitors.filter((v) => members.has(v.id));
+      await this.schedule(campaign, await this.targetsOf(campaign, newcomers), 'ignore');
     }
   }
 
@@ -442,11 +475,12 @@ export class CampaignScheduler {
   }
 
   private async isMember(campaign: CampaignEntity, visitorId: string): Promise<boolean> {
+    return (await this.memberIds(campaign, [visitorId])).length > 0;
+  }
+
+  private async memberIds(campaign: CampaignEntity, visitorIds: string[]): Promise<string[]> {
     const filter = await this.filterOf(campaign);
-    const ids = await this.segments.memberIds(systemAuth(campaign.destinationId), filter, [
-      visitorId,
-    ]);
-    return ids.length > 0;
+    return this.segments.memberIds(systemAuth(campaign.destinationId), filter, visitorIds);
   }
 
   private async destination(id: string): Promise<DestinationEntity> {

@@ -38,6 +38,16 @@ export interface EvidenceItem {
   occurredAt: Date;
 }
 
+export interface RecordEvidenceOptions {
+  /**
+   * The caller's transaction (`manager`) already holds the score locks of the items' visitors,
+   * taken by an earlier statement with scoreLocksSql: the writes need no statement before them.
+   * A foreign visitor or interest is then found by the writing statement itself, and NOT_FOUND
+   * must roll the caller's transaction back (it does when the error is not caught).
+   */
+  scoresLocked?: boolean;
+}
+
 export interface RefreshResult {
   visitors: number;
   upserted: number;
@@ -112,6 +122,15 @@ SELECT (SELECT count(*) FROM upserted)::int AS upserted,
        (SELECT count(*) FROM deleted)::int AS deleted`;
 
 /**
+ * The score lock of visitor `v` of destination `d` (SQL expressions): one of 256 buckets of the
+ * destination, whose high 24 bits come from the destination alone, so that pages of different
+ * destinations (ingested at the same time by several workers) do not wait on each other's
+ * buckets, as they did when the 256 buckets were shared by every destination.
+ */
+const SCORE_BUCKET = (d: string, v: string) =>
+  `((hashtext(${d}::uuid::text) & -256) | (hashtext(${d}::uuid::text || ${v}::text) & 255))`;
+
+/**
  * Serialises refreshes of the same visitors, in a bounded number of locks: one per bucket (256
  * per destination), taken in order so that two refreshes never deadlock. One lock per visitor
  * would exhaust the lock table inside a 50,000-line import's transaction. The refresh statement
@@ -120,7 +139,18 @@ SELECT (SELECT count(*) FROM upserted)::int AS upserted,
  */
 const LOCKS_SQL = (namespace: string) => `
   SELECT pg_advisory_xact_lock(${namespace}::int, b)
-    FROM (SELECT DISTINCT (hashtext($1::text || v::text) & 255) AS b FROM unnest($2::uuid[]) AS v) s
+    FROM (SELECT DISTINCT ${SCORE_BUCKET('$1', 'v')} AS b FROM unnest($2::uuid[]) AS v) s
+   ORDER BY b`;
+
+/**
+ * LOCKS_SQL for a statement that takes the score locks itself, before evidence is recorded with
+ * `scoresLocked` in a later statement of its transaction: `visitors` is a query of one uuid column
+ * (the ingest's interactions statement locks its visitors' rows first, in id order, then these:
+ * the order of every other path, row locks before score locks). `destination`: a SQL expression.
+ */
+export const scoreLocksSql = (destination: string, visitors: string) => `
+  SELECT pg_advisory_xact_lock(${SCORE_LOCK_NAMESPACE}, b)
+    FROM (SELECT DISTINCT ${SCORE_BUCKET(destination, 's.v')} AS b FROM (${visitors}) AS s(v)) s
    ORDER BY b`;
 
 /**
@@ -149,50 +179,90 @@ written AS (
    WHERE true
   ON CONFLICT (visitor_id, interest_id, kind, source_id) DO UPDATE
      SET weight = EXCLUDED.weight, occurred_at = EXCLUDED.occurred_at
-  RETURNING 1
+  RETURNING visitor_id, interest_id, (xmax = 0) AS inserted
 )`;
 
 /**
- * Writes the evidence and refreshes its visitors' scores in the same statement (the score locks
- * are held): a statement does not see its own writes, so the scores are computed from the
- * visitors' evidence as it was, minus the rows being replaced, plus the new rows. Evidence only
- * grows here, so no score is deleted. Each visitor's evidence is read through its index
- * (LATERAL ... OFFSET 0 keeps the nested loop whatever the statistics say).
- * $1 destination, $2 the rows' visitor ids (distinct), $3..$8 rows, $9 now, $10 half-life in
- * seconds. Triggers on visitor_interests keep `visitors.strong_interests` (SegmentCacheMaintenance).
+ * Writes the evidence and refreshes the scores of the (visitor, interest) pairs it touches, in
+ * the same statement (the score locks are held). The sum behind a score only decays with time
+ * (2^(−age/halfLife) is the same factor for every piece), so a stored score is brought forward
+ * to now and the new pieces added: score = 1 − exp(−(S·2^(−(now − computed_at)/halfLife) + Σ new)),
+ * S = −ln(1 − stored score), without reading the pair's evidence again. A pair is recomputed from
+ * its evidence instead (read through its index) when that shortcut would not give the formula's
+ * value: no stored score yet, a piece replaced rather than added, a piece that was still in the
+ * future at computed_at (its age was counted as 0), a clock behind computed_at, or a score too
+ * close to 1 for S to be read back. A statement does not see its own writes: the evidence read
+ * is the pair's as it was, minus the rows being replaced, plus the new rows. Evidence only grows
+ * here, so no score is deleted; the visitors' other interests decay on the nightly refresh.
+ * $1 destination, $2..$7 rows, $8 now, $9 half-life in seconds. Triggers on visitor_interests keep
+ * `visitors.strong_interests` (SegmentCacheMaintenance).
  */
 const RECORD_AND_REFRESH_SQL = `
-WITH ${EVIDENCE_ROWS(3)},
-scope AS (
-  SELECT unnest($2::uuid[]) AS visitor_id
+WITH ${EVIDENCE_ROWS(2)},
+added AS (
+  SELECT x.visitor_id, x.interest_id,
+         sum(x.weight * power(2::float8,
+               -least(greatest(extract(epoch FROM ($8::timestamptz - x.occurred_at))::float8, 0)
+                      / $9::float8, 1000))) AS sum,
+         count(*)::int AS n, max(x.occurred_at) AS last, array_agg(DISTINCT x.kind::text) AS kinds
+    FROM x
+   GROUP BY x.visitor_id, x.interest_id
+),
+pair AS (
+  SELECT a.*, vi.score, vi.evidence_count, vi.last_evidence_at, vi.sources, vi.computed_at,
+         (vi.visitor_id IS NULL OR vi.score >= 1 - 1e-9 OR vi.last_evidence_at > vi.computed_at
+          OR vi.computed_at > $8::timestamptz
+          OR EXISTS (SELECT 1 FROM written w
+                      WHERE NOT w.inserted AND w.visitor_id = a.visitor_id
+                        AND w.interest_id = a.interest_id)) AS recompute
+    FROM added a
+    LEFT JOIN LATERAL (
+      SELECT * FROM visitor_interests vi
+       WHERE vi.visitor_id = a.visitor_id AND vi.interest_id = a.interest_id
+      OFFSET 0
+    ) vi ON true
 ),
 evidence AS (
-  SELECT s.visitor_id, e.interest_id, e.kind, e.weight, e.occurred_at
-    FROM scope s
+  SELECT p.visitor_id, p.interest_id, e.kind, e.weight, e.occurred_at
+    FROM pair p
     CROSS JOIN LATERAL (
-      SELECT e.interest_id, e.kind, e.source_id, e.weight, e.occurred_at
+      SELECT e.kind, e.source_id, e.weight, e.occurred_at
         FROM interest_evidence e
-       WHERE e.visitor_id = s.visitor_id AND e.destination_id = $1
+       WHERE e.visitor_id = p.visitor_id AND e.interest_id = p.interest_id
+         AND e.destination_id = $1
       OFFSET 0
     ) e
-   WHERE NOT EXISTS (SELECT 1 FROM x
-                      WHERE x.visitor_id = s.visitor_id AND x.interest_id = e.interest_id
+   WHERE p.recompute
+     AND NOT EXISTS (SELECT 1 FROM x
+                      WHERE x.visitor_id = p.visitor_id AND x.interest_id = p.interest_id
                         AND x.kind = e.kind AND x.source_id = e.source_id)
   UNION ALL
-  SELECT visitor_id, interest_id, kind, weight, occurred_at FROM x
+  SELECT x.visitor_id, x.interest_id, x.kind, x.weight, x.occurred_at
+    FROM x JOIN pair p ON p.visitor_id = x.visitor_id AND p.interest_id = x.interest_id
+   WHERE p.recompute
 ),
 agg AS (
-  SELECT e.visitor_id, e.interest_id, ${SCORE_OF('e', '$9', '$10')} AS score,
+  SELECT e.visitor_id, e.interest_id, ${SCORE_OF('e', '$8', '$9')} AS score,
          count(*)::int AS evidence_count,
          max(e.occurred_at) AS last_evidence_at,
          array_agg(DISTINCT e.kind::text ORDER BY e.kind::text) AS sources
     FROM evidence e
    GROUP BY e.visitor_id, e.interest_id
+  UNION ALL
+  SELECT p.visitor_id, p.interest_id,
+         1 - exp(-least(-ln(1 - p.score) * power(2::float8,
+               -least(extract(epoch FROM ($8::timestamptz - p.computed_at))::float8 / $9::float8, 1000))
+             + p.sum, 700)),
+         p.evidence_count + p.n,
+         greatest(p.last_evidence_at, p.last),
+         ARRAY(SELECT DISTINCT k FROM unnest(p.sources || p.kinds) AS k ORDER BY k)
+    FROM pair p
+   WHERE NOT p.recompute
 ),
 upserted AS (
   INSERT INTO visitor_interests AS vi
          (destination_id, visitor_id, interest_id, score, evidence_count, last_evidence_at, sources, computed_at)
-  SELECT $1, a.visitor_id, a.interest_id, a.score, a.evidence_count, a.last_evidence_at, a.sources, $9
+  SELECT $1, a.visitor_id, a.interest_id, a.score, a.evidence_count, a.last_evidence_at, a.sources, $8
     FROM agg a
    WHERE true
   ON CONFLICT (visitor_id, interest_id) DO UPDATE
@@ -207,9 +277,28 @@ SELECT (SELECT count(*) FROM written)::int AS written,
        (SELECT count(*) FROM upserted)::int AS upserted`;
 
 /**
+ * RECORD_AND_REFRESH_SQL that also counts the rows' visitors and interests that are not in
+ * destination $1 (when the caller took the score locks, no statement runs before it to check).
+ * Each is looked up by primary key (a correlated subquery: no plan can walk the whole table).
+ */
+const CHECKED_RECORD_AND_REFRESH_SQL = `${RECORD_AND_REFRESH_SQL},
+  (SELECT count(*) FROM (SELECT DISTINCT visitor_id FROM x) u
+    WHERE (SELECT v.destination_id FROM visitors v WHERE v.id = u.visitor_id)
+          IS DISTINCT FROM $1::uuid)::int AS foreign_visitors,
+  (SELECT count(*) FROM (SELECT DISTINCT interest_id FROM x) u
+    WHERE (SELECT i.destination_id FROM interests i WHERE i.id = u.interest_id)
+          IS DISTINCT FROM $1::uuid)::int AS foreign_interests`;
+
+const FOREIGN_EVIDENCE = () =>
+  new AppError(
+    ErrorCode.NOT_FOUND,
+    'interest evidence names a visitor or an interest that is not in its destination',
+  );
+
+/**
  * Interest evidence and the materialised scores derived from it (`visitor_interests`, which
- * segments filter on in SQL). Every write of evidence refreshes the scores of the visitors it
- * touches in the same transaction; the nightly job refreshes everyone for decay. Nothing is kept
+ * segments filter on in SQL). Every write of evidence refreshes the scores it touches (visitor and
+ * interest) in the same transaction; the nightly job refreshes everyone for decay. Nothing is kept
  * in memory: any process can record or refresh.
  */
 @Injectable()
@@ -229,11 +318,16 @@ export class InterestScoresService {
 
   /**
    * Records evidence in one batched upsert (unique visitor, interest, kind, source: recording
-   * the same item again changes nothing but its weight and time), then refreshes the scores of
-   * the visitors concerned. Every visitor and interest must belong to the item's destination
+   * the same item again changes nothing but its weight and time), then refreshes the scores it
+   * touches (up to one refresh chunk of visitors, the (visitor, interest) pairs of the items;
+   * beyond, every score of those visitors). Every visitor and interest must belong to the item's destination
    * (NOT_FOUND otherwise, and nothing is written).
    */
-  async recordEvidence(items: EvidenceItem[], manager?: EntityManager): Promise<void> {
+  async recordEvidence(
+    items: EvidenceItem[],
+    manager?: EntityManager,
+    options: RecordEvidenceOptions = {},
+  ): Promise<void> {
     if (!items.length) return;
     const rows = dedupe(items.map(validItem));
     const byDestination = new Map<string, Required<EvidenceItem>[]>();
@@ -249,18 +343,19 @@ export class InterestScoresService {
         // Up to one refresh chunk, one statement checks and takes the score locks, the next
         // writes and refreshes; beyond, refreshScores refreshes chunk by chunk.
         const oneChunk = visitorIds.length <= REFRESH_CHUNK;
-        const [found]: { visitors: number; interests: number }[] = await m.query(
-          oneChunk
-            ? `SELECT ${CHECK_SQL}, (SELECT count(*) FROM (${LOCKS_SQL('$4')}) l)::int AS locks`
-            : `SELECT ${CHECK_SQL}`,
-          [destinationId, visitorIds, interestIds, ...(oneChunk ? [SCORE_LOCK_NAMESPACE] : [])],
-        );
-        if (found.visitors !== visitorIds.length || found.interests !== interestIds.length) {
-          // Nothing written yet: a foreign or unknown id writes nothing.
-          throw new AppError(
-            ErrorCode.NOT_FOUND,
-            'interest evidence names a visitor or an interest that is not in its destination',
+        const locked =
+          oneChunk && !!options.scoresLocked && !!manager?.queryRunner?.isTransactionActive;
+        if (!locked) {
+          const [found]: { visitors: number; interests: number }[] = await m.query(
+            oneChunk
+              ? `SELECT ${CHECK_SQL}, (SELECT count(*) FROM (${LOCKS_SQL('$4')}) l)::int AS locks`
+              : `SELECT ${CHECK_SQL}`,
+            [destinationId, visitorIds, interestIds, ...(oneChunk ? [SCORE_LOCK_NAMESPACE] : [])],
           );
+          // Nothing written yet: a foreign or unknown id writes nothing.
+          if (found.visitors !== visitorIds.length || found.interests !== interestIds.length) {
+            throw FOREIGN_EVIDENCE();
+          }
         }
         const rows = [
           list.map((r) => r.visitorId),
@@ -271,13 +366,15 @@ export class InterestScoresService {
           list.map((r) => r.occurredAt.toISOString()),
         ];
         if (oneChunk) {
-          await m.query(RECORD_AND_REFRESH_SQL, [
-            destinationId,
-            visitorIds,
-            ...rows,
-            this.clock.now().toISOString(),
-            this.halfLifeSeconds,
-          ]);
+          const [written]: { foreign_visitors?: number; foreign_interests?: number }[] =
+            await m.query(locked ? CHECKED_RECORD_AND_REFRESH_SQL : RECORD_AND_REFRESH_SQL, [
+              destinationId,
+              ...rows,
+              this.clock.now().toISOString(),
+              this.halfLifeSeconds,
+            ]);
+          // Written, in the caller's transaction: the error rolls it back with the rest.
+          if (written.foreign_visitors || written.foreign_interests) throw FOREIGN_EVIDENCE();
         } else {
           await m.query(`WITH ${EVIDENCE_ROWS(2)} SELECT count(*)::int AS n FROM written`, [
             destinationId,

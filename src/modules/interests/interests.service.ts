@@ -19,6 +19,7 @@ import {
 import {
   InterestScoresService,
   type EvidenceItem,
+  type RecordEvidenceOptions,
   type RefreshResult,
 } from './interest-scores.service.js';
 import { PlaceInterestEntity } from './place-interest.entity.js';
@@ -93,8 +94,12 @@ export class InterestsService {
   }
 
   /** See InterestScoresService.recordEvidence. */
-  recordEvidence(items: EvidenceItem[], manager?: EntityManager): Promise<void> {
-    return this.scores.recordEvidence(items, manager);
+  recordEvidence(
+    items: EvidenceItem[],
+    manager?: EntityManager,
+    options?: RecordEvidenceOptions,
+  ): Promise<void> {
+    return this.scores.recordEvidence(items, manager, options);
   }
 
   /** See InterestScoresService.refreshScores. */

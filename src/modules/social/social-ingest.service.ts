@@ -9,7 +9,7 @@ import {
   TAXONOMY_COLUMNS,
   type Taxonomy,
 } from '../interests/interest-inference.service.js';
-import type { EvidenceItem } from '../interests/interest-scores.service.js';
+import { scoreLocksSql, type EvidenceItem } from '../interests/interest-scores.service.js';
 import { InterestsService } from '../interests/interests.service.js';
 import {
   extractHashtags,
@@ -214,6 +214,8 @@ export class SocialIngestService {
 
     // 2. In one statement: the destination's own handles and places, its interest taxonomy, the
     // page's authors already known (by external id, then by handle), and which are suppressed.
+    // Each author is looked up through the unique indexes (LATERAL ... OFFSET 0 keeps the nested
+    // loop): without statistics the planner hashed every identity of the destination instead.
     const [context]: {
       handles: string[];
       places: { id: string; name: string; handle: string | null }[];
@@ -227,17 +229,23 @@ export class SocialIngestService {
                  FROM places p WHERE p.destination_id = d.id) AS places,
               ${TAXONOMY_COLUMNS('d.id')},
               (SELECT coalesce(json_agg(e), '[]') FROM (
-                 SELECT id, provider, external_id, handle, visitor_id, followers_count, following_count, post_count
-                   FROM social_identities
-                  WHERE destination_id = $1
-                    AND external_id IS NOT NULL
-                    AND (provider, external_id) IN (SELECT * FROM unnest($2::social_provider[], $3::text[]))
+                 SELECT s.id, s.provider, s.external_id, s.handle, s.visitor_id, s.followers_count,
+                        s.following_count, s.post_count
+                   FROM unnest($2::social_provider[], $3::text[]) AS k(provider, external_id)
+                  CROSS JOIN LATERAL (
+                    SELECT * FROM social_identities s
+                     WHERE s.destination_id = $1 AND s.provider = k.provider
+                       AND s.external_id = k.external_id AND s.external_id IS NOT NULL
+                    OFFSET 0) s
                   UNION
-                 SELECT id, provider, external_id, handle, visitor_id, followers_count, following_count, post_count
-                   FROM social_identities
-                  WHERE destination_id = $1
-                    AND handle IS NOT NULL
-                    AND (provider, lower(handle)) IN (SELECT * FROM unnest($4::social_provider[], $5::text[]))
+                 SELECT s.id, s.provider, s.external_id, s.handle, s.visitor_id, s.followers_count,
+                        s.following_count, s.post_count
+                   FROM unnest($4::social_provider[], $5::text[]) AS k(provider, handle)
+                  CROSS JOIN LATERAL (
+                    SELECT * FROM social_identities s
+                     WHERE s.destination_id = $1 AND s.provider = k.provider
+                       AND lower(s.handle) = k.handle AND s.handle IS NOT NULL
+                    OFFSET 0) s
               ) e) AS identities,
               (SELECT coalesce(array_agg(s.address_hash), '{}') FROM suppressions s
                 WHERE s.destination_id = $1 AND s.address_hash = ANY($6::text[])) AS suppressed
@@ -362,14 +370,18 @@ export class SocialIngestService {
       if (author.known) linked++;
     }
 
-    // 5. Interactions: one upsert per kind of update (with metrics → the network's numbers).
+    // 5. Interactions: one upsert per kind of update (with metrics → the network's numbers). The
+    // first also takes the score locks of the page's visitors, for their evidence (step 6).
     const written: Written[] = [];
     const withMetrics = rows.filter((r) => r.hasMetrics);
     const withoutMetrics = rows.filter((r) => !r.hasMetrics);
+    const visitorIds = [...new Set(rows.map((r) => r.visitor_id).filter((v): v is string => !!v))];
     if (withMetrics.length)
-      written.push(...(await this.upsertRows(m, destinationId, withMetrics, true)));
-    if (withoutMetrics.length)
-      written.push(...(await this.upsertRows(m, destinationId, withoutMetrics, false)));
+      written.push(...(await this.upsertRows(m, destinationId, withMetrics, true, visitorIds)));
+    if (withoutMetrics.length) {
+      const lock = withMetrics.length ? [] : visitorIds;
+      written.push(...(await this.upsertRows(m, destinationId, withoutMetrics, false, lock)));
+    }
 
     // 6. Interest evidence of the new interactions, for their visitor.
     const byExternal = new Map(rows.map((r) => [`${r.provider}|${r.external_id}`, r]));
@@ -401,7 +413,7 @@ export class SocialIngestService {
           });
         }
       });
-      await this.interests.recordEvidence(evidence, m);
+      await this.interests.recordEvidence(evidence, m, { scoresLocked: true });
     }
 
     const createdIds = written.filter((w) => w.inserted).map((w) => w.id);
@@ -542,11 +554,17 @@ export class SocialIngestService {
     return prospectIds;
   }
 
+  /**
+   * With `lockScores`, the statement first locks those visitors' rows (key share, in id order),
+   * then takes their score locks (scoreLocksSql), before it inserts anything: evidence is then
+   * recorded without a statement of its own to take them.
+   */
   private upsertRows(
     m: EntityManager,
     destinationId: string,
     rows: PreparedRow[],
     metrics: boolean,
+    lockScores: string[],
   ): Promise<Written[]> {
     const onConflict = metrics
       ? `likes = EXCLUDED.likes, shares = EXCLUDED.shares, replies = EXCLUDED.replies,
@@ -577,8 +595,15 @@ export class SocialIngestService {
       possibly_sensitive: r.possibly_sensitive,
       wall_status: r.wall_status,
     }));
+    const locks = lockScores.length
+      ? `WITH locked AS (${scoreLocksSql(
+          '$1',
+          'SELECT id FROM visitors WHERE id = ANY($3::uuid[]) ORDER BY id FOR KEY SHARE',
+        )})
+         `
+      : '';
     return m.query(
-      `INSERT INTO interactions
+      `${locks}INSERT INTO interactions
               (destination_id, provider, external_id, kind, text, lang, url, occurred_at,
                author_identity_id, visitor_id, likes, shares, replies, quotes, impressions,
                hashtags, mentions, place_ids, sentiment, in_reply_to_external_id,
@@ -594,9 +619,10 @@ export class SocialIngestService {
               shares int, replies int, quotes int, impressions int, hashtags text[],
               mentions text[], place_ids uuid[], sentiment float8, in_reply_to_external_id text,
               referenced_external_id text, possibly_sensitive boolean, wall_status text)
+        ${lockScores.length ? 'WHERE (SELECT count(*) FROM locked) >= 0' : ''}
        ON CONFLICT (destination_id, provider, external_id) DO UPDATE SET ${onConflict}
        RETURNING id, provider, external_id, (xmax = 0) AS inserted, visitor_id`,
-      [destinationId, JSON.stringify(payload)],
+      [destinationId, JSON.stringify(payload), ...(lockScores.length ? [lockScores] : [])],
     );
   }
 }

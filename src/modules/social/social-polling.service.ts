@@ -116,16 +116,24 @@ export async function walkSearch(
   };
   let since = sinceId;
   let nextToken: string | undefined;
-  for (;;) {
+  const fetchPage = () => {
     const params: Record<string, string | number> = { ...X_TWEET_PARAMS, query, max_results: 100 };
     if (since) params.since_id = since;
     if (nextToken) params.next_token = nextToken;
+    return xCall(
+      () => client.v2.get<TweetV2PaginableTimelineResult>('tweets/search/recent', params),
+      retry,
+    );
+  };
+  // The next page is asked for while this one is being committed; it is handed to `onPage` only
+  // after this one is, so pages are still committed one after the other, in order.
+  let prefetched: Promise<TweetV2PaginableTimelineResult> | undefined;
+  for (;;) {
     let page: TweetV2PaginableTimelineResult;
     try {
-      page = await xCall(
-        () => client.v2.get<TweetV2PaginableTimelineResult>('tweets/search/recent', params),
-        retry,
-      );
+      const asked = prefetched ?? fetchPage();
+      prefetched = undefined;
+      page = await asked;
     } catch (error) {
       // A since_id older than the 7-day window is a 400 on since_id: drop it and start over.
       if (
@@ -146,12 +154,18 @@ export async function walkSearch(
     result.partialErrors += page.errors?.length ?? 0;
     if (result.pages === 0 && page.meta?.newest_id) result.newestId = page.meta.newest_id;
     result.pages++;
+    nextToken = page.meta?.next_token;
+    const more = !!nextToken && tweets.length > 0;
+    if (more) {
+      prefetched = fetchPage();
+      // Awaited on the next turn; if onPage fails first, the walk stops and this is dropped.
+      prefetched.catch(() => undefined);
+    }
     if (tweets.length) {
       await onPage(tweets, page.includes);
       result.posts += tweets.length;
     }
-    nextToken = page.meta?.next_token;
-    if (!nextToken || !tweets.length) return result;
+    if (!more) return result;
   }
 }
 
