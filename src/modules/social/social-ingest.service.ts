@@ -185,9 +185,16 @@ export class SocialIngestService {
   }> {
     // The identity read below must see the identities committed by the previous holder: the lock
     // is its own statement (a statement's snapshot is taken before it waits on a lock).
-    await m.query(`SELECT pg_advisory_xact_lock(hashtext('social-ingest:' || $1::text))`, [
-      destinationId,
-    ]);
+    // A page read from X need not wait for its commit to be flushed to disk: until the poll's
+    // cursor moves past it, X gives it again, and the cursor is stored by a later, synchronous
+    // commit, which flushes the WAL of every page before it (so does any synchronous commit that
+    // follows, e.g. the messages a campaign schedules for a new prospect). A crash of PostgreSQL
+    // may lose the last pages' fractions of a second, never skip them. A partner's batch waits.
+    await m.query(
+      `SELECT pg_advisory_xact_lock(hashtext('social-ingest:' || $1::text)),
+              CASE WHEN $2 THEN set_config('synchronous_commit', 'off', true) END`,
+      [destinationId, options.source === 'x'],
+    );
 
     // 1. Authors, from the posts alone.
     const authors = new Map<string, Author>();
