@@ -7,6 +7,7 @@ import { Role } from '../src/modules/access/user.entity.js';
 import { DestinationsService } from '../src/modules/destinations/destinations.service.js';
 import { InterestsService } from '../src/modules/interests/interests.service.js';
 import { InteractionKind } from '../src/modules/social/interaction.entity.js';
+import { SOCIAL_POLL_CONCURRENCY } from '../src/modules/social/jobs/social-poll.job.js';
 import { SocialIngestService } from '../src/modules/social/social-ingest.service.js';
 import type { NormalizedPost } from '../src/modules/social/social.types.js';
 import { walkSearch } from '../src/modules/social/social-polling.service.js';
@@ -124,8 +125,11 @@ export async function benchIngest(): Promise<void> {
     const rereadSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (updated !== N) throw new Error(`re-read updated ${updated} of ${N}`);
 
-    // Four destinations polled at the same time (pages of one destination stay sequential).
-    const tenants = await Promise.all(['T1', 'T2', 'T3', 'T4'].map((n) => create(n)));
+    // As a worker polls: SOCIAL_POLL_CONCURRENCY destinations at the same time (the pages of one
+    // destination stay sequential: they take the destination's ingest lock in turn).
+    const tenants = await Promise.all(
+      Array.from({ length: SOCIAL_POLL_CONCURRENCY }, (_, k) => create(`T${k + 1}`)),
+    );
     for (const [k, id] of tenants.entries()) {
       const w = posts(`w${k}`, 0, 10 * PAGE);
       for (let i = 0; i < w.length; i += PAGE) await ingest.ingest(id, w.slice(i, i + PAGE));
@@ -167,7 +171,7 @@ export async function benchIngest(): Promise<void> {
       'interactions/s',
     );
     report(
-      `ingest, ${N} new posts, 4 destinations at once: ${concurrentSeconds.toFixed(1)} s`,
+      `ingest, ${N} new posts, ${tenants.length} destinations at once (a worker's polls): ${concurrentSeconds.toFixed(1)} s`,
       N / concurrentSeconds,
       N / baselineSeconds,
       'interactions/s',

@@ -12,6 +12,9 @@ export enum SocialJob {
   POLL_DESTINATION = 'social.poll-destination',
 }
 
+/** Destinations a worker polls at once (a destination's own pages are taken one at a time). */
+export const SOCIAL_POLL_CONCURRENCY = 2;
+
 export interface PollDestinationData {
   destinationId: string;
 }
@@ -22,7 +25,7 @@ export interface PollDestinationData {
  * its own retries fails the job, and BullMQ retries it with backoff. A source paused by a 429 is
  * re-polled by a delayed job at its reset time, so it resumes without waiting for the next tick.
  */
-@Processor(QueueName.SOCIAL, { autorun: false, concurrency: 2 })
+@Processor(QueueName.SOCIAL, { autorun: false, concurrency: SOCIAL_POLL_CONCURRENCY })
 export class SocialPollProcessor extends WorkerHost {
   constructor(
     private readonly polling: SocialPollingService,
