@@ -10,7 +10,7 @@ import { SegmentsService } from '../src/modules/segments/segments.service.js';
 import { benchRuntime } from './harness.js';
 
 const VISITORS = 1_000_000;
-const LOADED_TABLES = ['visitors', 'visitor_interests', 'stays', 'consents'];
+const LOADED_TABLES = ['visitors', 'visitor_interests', 'stays', 'consents', 'ambassador_scores'];
 
 /** [country, locale, time zone, weight %]: a Breton seaside destination's audience. */
 const PLACES: [string | null, string | null, string | null, number][] = [
@@ -232,17 +232,34 @@ export async function generatePopulation(
       ORDER BY g.i`,
     [destinationId, countries, locales, zones, STRONG_INTEREST_SCORE],
   );
+  // Ambassador scores for the socially active third (the others have no row: NONE / 0), skewed
+  // as engagement is: most are low, a few high. Tiers by the default thresholds (FAN ≥ 25,
+  // ADVOCATE ≥ 50, AMBASSADOR ≥ 75 with at least 3 posts); the components are plausible, not
+  // consistent with the score (segments read only score and tier).
+  await step(
+    'ambassador_scores',
+    `INSERT INTO ambassador_scores (destination_id, visitor_id, score, tier, rank, reach, ratio,
+                                    amplification, engagement, activity, sentiment, recency,
+                                    posts, computed_at)
+     SELECT $1, id, score,
+            (CASE WHEN score >= 75 AND posts >= 3 THEN 'AMBASSADOR' WHEN score >= 50 THEN 'ADVOCATE'
+                  WHEN score >= 25 THEN 'FAN' ELSE 'NONE' END)::ambassador_tier,
+            NULL, random(), random(), random(), random(), random(), random(), random(), posts, now()
+       FROM (SELECT id, round((100 * power(random(), 4))::numeric, 2)::float8 AS score,
+                    floor(power(random(), 2) * 12)::int AS posts
+               FROM bench_people WHERE kind <> 'erased' AND random() < 0.3 ORDER BY id) a`,
+  );
   await client.query('DROP TABLE bench_people');
   await client.query("SET session_replication_role = 'origin'");
   let t = process.hrtime.bigint();
   for (const index of indexes) await client.query(index.definition);
   log(`  ${indexes.length} indexes: ${(Number(process.hrtime.bigint() - t) / 1e9).toFixed(1)} s`);
   t = process.hrtime.bigint();
-  await client.query('VACUUM ANALYZE visitors, visitor_interests, stays, consents');
+  await client.query('VACUUM ANALYZE visitors, visitor_interests, stays, consents, ambassador_scores');
   log(`  vacuum analyze: ${(Number(process.hrtime.bigint() - t) / 1e9).toFixed(1)} s`);
   await checkCachedFacts(client, destinationId);
   const counts: Record<string, number> = {};
-  for (const table of ['visitors', 'visitor_interests', 'stays', 'consents']) {
+  for (const table of LOADED_TABLES) {
     const { rows } = await client.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM ${table} WHERE destination_id = $1`,
       [destinationId],
@@ -489,7 +506,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
  * first page of 50: `page`, whose connection carries the exact total; breakdowns: `preview`),
  * against the same questions written by hand for this schema and run directly with pg. Service
  * and baseline alternate run by run, so load from elsewhere on the machine hits both alike.
- * SEGMENTS_BENCH_VISITORS=20000 for a quick run; SEGMENTS_BENCH_KEEP=1 keeps the database.
+ * SEGMENTS_BENCH_VISITORS=20000 for a quick run; BENCH_KEEP=1 keeps the database.
  */
 export async function benchSegments(): Promise<void> {
   const visitors = Number(process.env.SEGMENTS_BENCH_VISITORS) || VISITORS;
@@ -534,7 +551,7 @@ export async function benchSegments(): Promise<void> {
     console.log(
       `generated in ${generated.seconds.toFixed(0)} s: ${Object.entries(generated.counts)
         .map(([table, n]) => `${f(n)} ${table}`)
-        .join(', ')}; ambassador tiers: NONE for everyone (no ambassador table yet)`,
+        .join(', ')}`,
     );
 
     const segments = runtime.app.get(SegmentsService);
@@ -607,7 +624,7 @@ export async function benchSegments(): Promise<void> {
     );
   } finally {
     await pool.end();
-    await drop(Boolean(process.env.SEGMENTS_BENCH_KEEP));
+    await drop(Boolean(process.env.SEGMENTS_BENCH_KEEP || process.env.BENCH_KEEP));
   }
 }
 

@@ -10,6 +10,7 @@ import * as m7 from './1796006440770-Wall.js';
 import * as m8 from './1796006451071-Ambassadors.js';
 import * as m9 from './1796006965764-Journeys.js';
 import * as m10 from './1796009000000-SegmentCountIndex.js';
+import * as m11 from './1796012000000-SegmentFacts.js';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const migrations: Function[] = [
@@ -24,4 +25,5 @@ export const migrations: Function[] = [
   ...Object.values(m8),
   ...Object.values(m9),
   ...Object.values(m10),
+  ...Object.values(m11),
 ];
