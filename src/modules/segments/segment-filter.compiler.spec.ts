@@ -141,12 +141,7 @@ describe('segment filter compiler', () => {
     const all = compile({ interestsAll: ['gastronomy', 'heritage'], minInterestScore: 0.5 });
     expect(all.sql.match(/visitor_interests/g)).toHaveLength(2);
     expect(all.sql).not.toContain('interest_bits');
-    expect(all.values).toEqual([
-      DESTINATION,
-      [IDS.get('gastronomy')],
-      0.5,
-      [IDS.get('heritage')],
-    ]);
+    expect(all.values).toEqual([DESTINATION, [IDS.get('gastronomy')], 0.5, [IDS.get('heritage')]]);
     expect(compile({ interestsAll: ['heritage'], minInterestScore: 0 }).sql).toContain(
       'vi.score >= $3::float8',
     );

@@ -469,7 +469,14 @@ export const SEGMENT_SQL = {
   // other, the materialised scores themselves (index-only on visitor_interests_by_score).
   interestsAny: (p: SqlParams, destination: string, interests: InterestRef[], minScore: number) => {
     if (minScore !== STRONG_INTEREST_SCORE) {
-      return sure(scoredSql(p, destination, interests.map((i) => i.id), minScore));
+      return sure(
+        scoredSql(
+          p,
+          destination,
+          interests.map((i) => i.id),
+          minScore,
+        ),
+      );
     }
     const parts: string[] = [];
     if (interests.some((i) => i.bit !== null)) {
@@ -481,7 +488,8 @@ export const SEGMENT_SQL = {
   },
   interestsAll: (p: SqlParams, destination: string, interests: InterestRef[], minScore: number) => {
     const parts: string[] = [];
-    const cached = minScore === STRONG_INTEREST_SCORE ? interests.filter((i) => i.bit !== null) : [];
+    const cached =
+      minScore === STRONG_INTEREST_SCORE ? interests.filter((i) => i.bit !== null) : [];
     if (cached.length) {
       const mask = p.add(interestMask(cached));
       parts.push(`f.interest_bits & ${mask}::bigint = ${mask}::bigint`);

@@ -405,7 +405,8 @@ export class SegmentsService {
     const parts = [];
     if (bitted.length) {
       const counts = bitted.map(
-        ([, i]) => `count(*) FILTER (WHERE m.interest_bits & ${p.add(interestMask([i]))}::bigint <> 0)`,
+        ([, i]) =>
+          `count(*) FILTER (WHERE m.interest_bits & ${p.add(interestMask([i]))}::bigint <> 0)`,
       );
       parts.push(`SELECT x.key, x.count::int AS count
           FROM (SELECT ARRAY[${counts.join(', ')}] AS counts FROM m) c
@@ -414,7 +415,9 @@ export class SegmentsService {
     }
     const unbitted = interests.filter(([, i]) => i.bit === null).map(([, i]) => i.id);
     if (unbitted.length) parts.push(scored(` AND i.id = ANY(${p.add(unbitted)}::uuid[])`));
-    return parts.length ? parts.join(' UNION ALL ') : 'SELECT NULL::text AS key, 0 AS count WHERE false';
+    return parts.length
+      ? parts.join(' UNION ALL ')
+      : 'SELECT NULL::text AS key, 0 AS count WHERE false';
   }
 
   private async exactInsights(

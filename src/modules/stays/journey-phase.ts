@@ -72,7 +72,11 @@ export function phaseParams(
  * overlap. A NULL bound is open-ended and has no condition. Uncorrelated, the planner runs it once
  * as a set (a semi-join, or a hashed subplan under OR / NOT), index-only on stays_live_departure.
  */
-export function stayOverlapsSql(destination: string, from: string | null, to: string | null): string {
+export function stayOverlapsSql(
+  destination: string,
+  from: string | null,
+  to: string | null,
+): string {
   const conditions = [
     `s_ov.destination_id = ${checked(destination, PARAMETER, 'parameter')}::uuid`,
     "s_ov.status <> 'CANCELLED'",
