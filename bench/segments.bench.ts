@@ -369,7 +369,12 @@ const CASES = (now: Date): Case[] => {
     {
       name: 'phase + country',
       filter: { phases: ['BEFORE'], countries: ['GB', 'DE', 'NL'] },
-      where: (add) => `f.country_code IN ('GB', 'DE', 'NL') AND ${phaseOf(add)} = 'BEFORE'`,
+      // BEFORE implies a booked stay ending after now (the facts row's booked_until).
+      where: (add) => {
+        const now = add(new Date(), 'timestamptz');
+        return `f.country_code IN ('GB', 'DE', 'NL') AND f.booked_until > ${now}
+                AND stay_phase(f.booked_stays, f.stay_departures, ${now}, ${add(AFTER_STAY_DAYS, 'int')}) = 'BEFORE'`;
+      },
     },
     {
       name: 'nested or/not',

@@ -9,8 +9,10 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * array, is ~84 bytes): 360 MB at 1M visitors, 150–700 ms per count. `segment_facts` holds one
  * row per visitor with only what filters and breakdowns read, compactly: the strong interests as
  * a bit set (`interests.bit`, the first 64 interests of a destination; any later one is read
- * from `visitor_interests`), the ambassador tier and score (no subquery per row), the erased flag.
- * About 200 MB, and the per-row tests are integer ones.
+ * from `visitor_interests`), the ambassador tier and score (no subquery per row), the erased flag,
+ * and the ends of the stay facts (`booked_until`, `departed_until`: a phase filter tests them
+ * before the multiranges, see SEGMENT_SQL.phases). About 250 MB, and most per-row tests are
+ * integer ones.
  *
  * It is kept by statement triggers, in the transaction of the write, from the transition tables:
  * - on `visitors` (insert, update of a projected column, delete): the row's projection. The
@@ -69,6 +71,8 @@ export class SegmentFacts1796012000000 implements MigrationInterface {
       "interest_bits" bigint NOT NULL,
       "ambassador_tier" "public"."ambassador_tier" NOT NULL DEFAULT 'NONE',
       "ambassador_score" double precision NOT NULL DEFAULT 0,
+      "booked_until" timestamptz,
+      "departed_until" timestamptz,
       "country_code" text,
       "locale" text,
       "tags" text array NOT NULL,
@@ -80,6 +84,7 @@ export class SegmentFacts1796012000000 implements MigrationInterface {
       SELECT v.id AS visitor_id, v.destination_id, v.created_at, v.erased_at IS NOT NULL AS erased,
              interest_bits(v.strong_interests) AS interest_bits,
              coalesce(a.tier, 'NONE') AS ambassador_tier, coalesce(a.score, 0) AS ambassador_score,
+             upper(v.booked_stays) AS booked_until, upper(v.stay_departures) AS departed_until,
              v.country_code, v.locale, v.tags, v.granted_consents, v.booked_stays, v.stay_departures
         FROM visitors v LEFT JOIN ambassador_scores a ON a.visitor_id = v.id`);
 
@@ -88,15 +93,16 @@ export class SegmentFacts1796012000000 implements MigrationInterface {
     // wrote; on UPDATE only the rows whose projection changed.
     const upsert = (rows: string) => `
       INSERT INTO segment_facts AS f (visitor_id, destination_id, created_at, erased, interest_bits,
-                                      country_code, locale, tags, granted_consents, booked_stays,
-                                      stay_departures)
+                                      booked_until, departed_until, country_code, locale, tags,
+                                      granted_consents, booked_stays, stay_departures)
       SELECT n.id, n.destination_id, n.created_at, n.erased_at IS NOT NULL,
-             interest_bits(n.strong_interests), n.country_code, n.locale, n.tags,
-             n.granted_consents, n.booked_stays, n.stay_departures
+             interest_bits(n.strong_interests), upper(n.booked_stays), upper(n.stay_departures),
+             n.country_code, n.locale, n.tags, n.granted_consents, n.booked_stays, n.stay_departures
         FROM ${rows}
       ON CONFLICT (visitor_id) DO UPDATE SET
         destination_id = excluded.destination_id, created_at = excluded.created_at,
         erased = excluded.erased, interest_bits = excluded.interest_bits,
+        booked_until = excluded.booked_until, departed_until = excluded.departed_until,
         country_code = excluded.country_code, locale = excluded.locale, tags = excluded.tags,
         granted_consents = excluded.granted_consents, booked_stays = excluded.booked_stays,
         stay_departures = excluded.stay_departures`;

@@ -145,12 +145,22 @@ describe('segment filter compiler', () => {
     expect(compile({ interestsAll: ['heritage'], minInterestScore: 0 }).sql).toContain(
       'vi.score >= $3::float8',
     );
-    // The phase of the row's stay facts, by the one definition (stay_phase).
+    // The phase of the row's stay facts, by the one definition (stay_phase), after a test of the
+    // stay ends that the phases imply (none for NONE).
+    const phase = 'stay_phase(f.booked_stays, f.stay_departures, $1::timestamptz, $2::integer)';
     expect(compile({ phases: ['DURING' as never, 'BEFORE' as never] })).toEqual({
-      sql: 'stay_phase(f.booked_stays, f.stay_departures, $1::timestamptz, $2::integer) = ANY($3::text[])',
+      sql: `(f.booked_until > $1::timestamptz AND ${phase} = ANY($3::text[]))`,
       values: [PHASE.now, 90, ['BEFORE', 'DURING']],
       filter: { phases: ['BEFORE', 'DURING'] },
     });
+    expect(compile({ phases: ['AFTER' as never, 'BEFORE' as never] }).sql).toBe(
+      '((f.booked_until > $1::timestamptz' +
+        ' OR f.departed_until > $1::timestamptz - make_interval(days => $2::integer))' +
+        ` AND ${phase} = ANY($3::text[]))`,
+    );
+    expect(compile({ phases: ['AFTER' as never, 'NONE' as never] }).sql).toBe(
+      `${phase} = ANY($3::text[])`,
+    );
     expect(compile({ stayOverlaps: {} }).sql).toBe(
       "f.visitor_id IN (SELECT s_ov.visitor_id FROM stays s_ov WHERE s_ov.destination_id = $1::uuid AND s_ov.status <> 'CANCELLED')",
     );

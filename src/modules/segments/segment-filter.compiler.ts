@@ -499,8 +499,25 @@ export const SEGMENT_SQL = {
     }
     return sure(joined(parts, 'AND'));
   },
-  phases: (p: SqlParams, phases: JourneyPhase[], now: string, afterDays: number) =>
-    sure(`${phaseSql('f', p.add(now), p.add(afterDays))} = ANY(${p.add(phases)}::text[])`),
+  // stay_phase() decodes two multiranges per row; the row's scalar ends of them rule most rows
+  // out first. Each test is implied by its phases' definition (DURING or BEFORE: a booked stay
+  // ends after now; AFTER: a departure after now − afterDays), so the answer is the same, and
+  // never NULL: where the exact test holds, the column it implies is set.
+  phases: (p: SqlParams, phases: JourneyPhase[], now: string, afterDays: number) => {
+    const [at, days] = [p.add(now), p.add(afterDays)];
+    const exact = `${phaseSql('f', at, days)} = ANY(${p.add(phases)}::text[])`;
+    if (phases.includes(JourneyPhase.NONE)) return sure(exact);
+    const implied: string[] = [];
+    if (phases.includes(JourneyPhase.DURING) || phases.includes(JourneyPhase.BEFORE)) {
+      implied.push(`f.booked_until > ${at}::timestamptz`);
+    }
+    if (phases.includes(JourneyPhase.AFTER)) {
+      implied.push(
+        `f.departed_until > ${at}::timestamptz - make_interval(days => ${days}::integer)`,
+      );
+    }
+    return sure(`(${joined(implied, 'OR')} AND ${exact})`);
+  },
   stayOverlaps: (p: SqlParams, destination: string, from: string | null, to: string | null) =>
     sure(
       `f.visitor_id IN (${stayOverlapsSql(p.add(destination), from === null ? null : p.add(from), to === null ? null : p.add(to))})`,
