@@ -213,6 +213,21 @@ describe('segment caches follow every write (e2e)', () => {
     expect(bits.slice(0, 64).map((b) => b.bit)).toEqual(Array.from({ length: 64 }, (_, i) => i));
     const late = bits.filter((b) => b.bit === null).map((b) => b.slug);
     expect(late).toHaveLength(3);
+    // Editing an interest keeps its bit; seeding the taxonomy again takes none.
+    await ok('mutation($slug: String!) { upsertInterest(slug: $slug, keywords: ["x"]) { id } }', {
+      slug: bits[10].slug,
+    });
+    await db.query(
+      `INSERT INTO interests (destination_id, slug) SELECT destination_id, slug FROM interests
+        WHERE destination_id = $1 ON CONFLICT (destination_id, slug) DO NOTHING`,
+      [a.destination.id],
+    );
+    expect(
+      await db.query(
+        'SELECT slug, bit FROM interests WHERE destination_id = $1 ORDER BY bit NULLS LAST, slug',
+        [a.destination.id],
+      ),
+    ).toEqual(bits);
     await ok(UPDATE_VISITOR, {
       id: id('bob'),
       input: { declaredInterests: ['heritage', late[0], bits[63].slug] },
