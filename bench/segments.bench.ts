@@ -10,7 +10,14 @@ import { SegmentsService } from '../src/modules/segments/segments.service.js';
 import { benchRuntime } from './harness.js';
 
 const VISITORS = 1_000_000;
-const LOADED_TABLES = ['visitors', 'visitor_interests', 'stays', 'consents'];
+const LOADED_TABLES = [
+  'visitors',
+  'visitor_interests',
+  'stays',
+  'consents',
+  'ambassador_scores',
+  'segment_facts',
+];
 
 /** [country, locale, time zone, weight %]: a Breton seaside destination's audience. */
 const PLACES: [string | null, string | null, string | null, number][] = [
@@ -232,17 +239,39 @@ export async function generatePopulation(
       ORDER BY g.i`,
     [destinationId, countries, locales, zones, STRONG_INTEREST_SCORE],
   );
+  // Ambassador scores for the socially active third (the others have no row: NONE / 0), skewed
+  // as engagement is: most are low, a few high. Tiers by the default thresholds (FAN ≥ 25,
+  // ADVOCATE ≥ 50, AMBASSADOR ≥ 75 with at least 3 posts); the components are plausible, not
+  // consistent with the score (segments read only score and tier).
+  await step(
+    'ambassador_scores',
+    `INSERT INTO ambassador_scores (destination_id, visitor_id, score, tier, rank, reach, ratio,
+                                    amplification, engagement, activity, sentiment, recency,
+                                    posts, computed_at)
+     SELECT $1, id, score,
+            (CASE WHEN score >= 75 AND posts >= 3 THEN 'AMBASSADOR' WHEN score >= 50 THEN 'ADVOCATE'
+                  WHEN score >= 25 THEN 'FAN' ELSE 'NONE' END)::ambassador_tier,
+            NULL, random(), random(), random(), random(), random(), random(), random(), posts, now()
+       FROM (SELECT id, round((100 * power(random(), 4))::numeric, 2)::float8 AS score,
+                    floor(power(random(), 2) * 12)::int AS posts
+               FROM bench_people WHERE kind <> 'erased' AND random() < 0.3 ORDER BY id) a`,
+  );
   await client.query('DROP TABLE bench_people');
+  // What the triggers keep (off while loading): the projection they write, by its definition.
+  await step(
+    'segment_facts',
+    'INSERT INTO segment_facts SELECT * FROM segment_facts_expected WHERE destination_id = $1',
+  );
   await client.query("SET session_replication_role = 'origin'");
   let t = process.hrtime.bigint();
   for (const index of indexes) await client.query(index.definition);
   log(`  ${indexes.length} indexes: ${(Number(process.hrtime.bigint() - t) / 1e9).toFixed(1)} s`);
   t = process.hrtime.bigint();
-  await client.query('VACUUM ANALYZE visitors, visitor_interests, stays, consents');
+  await client.query(`VACUUM ANALYZE ${LOADED_TABLES.join(', ')}`);
   log(`  vacuum analyze: ${(Number(process.hrtime.bigint() - t) / 1e9).toFixed(1)} s`);
   await checkCachedFacts(client, destinationId);
   const counts: Record<string, number> = {};
-  for (const table of ['visitors', 'visitor_interests', 'stays', 'consents']) {
+  for (const table of LOADED_TABLES) {
     const { rows } = await client.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM ${table} WHERE destination_id = $1`,
       [destinationId],
@@ -269,6 +298,13 @@ async function checkCachedFacts(client: pg.ClientBase, destinationId: string): P
     [destinationId, STRONG_INTEREST_SCORE],
   );
   if (rows.length) throw new Error(`cached facts differ from their definitions: ${rows[0].id}`);
+  const { rows: facts } = await client.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM (
+       SELECT * FROM segment_facts_expected WHERE destination_id = $1
+       EXCEPT ALL SELECT * FROM segment_facts WHERE destination_id = $1) x`,
+    [destinationId],
+  );
+  if (facts[0].n) throw new Error(`${facts[0].n} segment_facts rows differ from their definition`);
 }
 
 // ------------------------------------------------------------------------------ the filters
@@ -297,15 +333,18 @@ const DAY_MS = 86_400_000;
 /** Adds a value to the statement and answers its placeholder, cast. */
 type Add = (value: unknown, cast: string) => string;
 
+/** The interests' bits in segment_facts.interest_bits, by slug (the bench's 15 all have one). */
+type Bits = (...slugs: string[]) => string;
+
 /**
- * A filter, and the same question written by hand for the pg baseline: SQL over `v`, `$1` being
- * the destination (subqueries name it rather than `v.destination_id`: an uncorrelated IN becomes
- * a hashed semi-join, a correlated one runs once per visitor).
+ * A filter, and the same question written by hand for the pg baseline: SQL over `f`
+ * (segment_facts), `$1` being the destination (subqueries name it rather than `f.destination_id`:
+ * an uncorrelated IN becomes a hashed semi-join, a correlated one runs once per visitor).
  */
 interface Case {
   name: string;
   filter: SegmentFilterLike;
-  where: (add: Add, ids: (...slugs: string[]) => string[]) => string;
+  where: (add: Add, ids: (...slugs: string[]) => string[], bits: Bits) => string;
   /** The threshold of the breakdown by interest, when not the default. */
   minScore?: number;
 }
@@ -317,18 +356,25 @@ const CASES = (now: Date): Case[] => {
     {
       name: 'simple interest',
       filter: { interestsAny: ['heritage'] },
-      where: (add, ids) => `v.strong_interests && ${add(ids('heritage'), 'uuid[]')}`,
+      where: (add, _, bits) => `f.interest_bits & ${add(bits('heritage'), 'bigint')} <> 0`,
     },
     {
       name: 'interestsAll of 3',
       filter: { interestsAll: ['heritage', 'gastronomy', 'nature-outdoors'] },
-      where: (add, ids) =>
-        `v.strong_interests @> ${add(ids('heritage', 'gastronomy', 'nature-outdoors'), 'uuid[]')}`,
+      where: (add, _, bits) => {
+        const mask = add(bits('heritage', 'gastronomy', 'nature-outdoors'), 'bigint');
+        return `f.interest_bits & ${mask} = ${mask}`;
+      },
     },
     {
       name: 'phase + country',
       filter: { phases: ['BEFORE'], countries: ['GB', 'DE', 'NL'] },
-      where: (add) => `v.country_code IN ('GB', 'DE', 'NL') AND ${phaseOf(add)} = 'BEFORE'`,
+      // BEFORE implies a booked stay ending after now (the facts row's booked_until).
+      where: (add) => {
+        const now = add(new Date(), 'timestamptz');
+        return `f.country_code IN ('GB', 'DE', 'NL') AND f.booked_until > ${now}
+                AND stay_phase(f.booked_stays, f.stay_departures, ${now}, ${add(AFTER_STAY_DAYS, 'int')}) = 'BEFORE'`;
+      },
     },
     {
       name: 'nested or/not',
@@ -339,11 +385,11 @@ const CASES = (now: Date): Case[] => {
         ],
         not: { tagsAny: ['presse'] },
       },
-      where: (add, ids) =>
-        `((v.strong_interests && ${add(ids('gastronomy'), 'uuid[]')} AND v.country_code = 'FR')
-          OR ((v.locale = 'en' OR v.locale LIKE 'en-%')
-              AND NOT v.strong_interests && ${add(ids('nightlife'), 'uuid[]')}))
-         AND NOT v.tags && '{presse}'::text[]`,
+      where: (add, _, bits) =>
+        `((f.interest_bits & ${add(bits('gastronomy'), 'bigint')} <> 0 AND f.country_code = 'FR')
+          OR ((f.locale = 'en' OR f.locale LIKE 'en-%')
+              AND f.interest_bits & ${add(bits('nightlife'), 'bigint')} = 0))
+         AND NOT f.tags && '{presse}'::text[]`,
     },
     {
       name: 'consent + tier',
@@ -351,43 +397,44 @@ const CASES = (now: Date): Case[] => {
         hasConsent: { channel: 'EMAIL', purpose: 'MARKETING' },
         ambassadorTiers: ['NONE', 'FAN'],
       },
-      // No ambassador scores yet: everyone is NONE, the tier condition holds for all.
-      where: () => "v.granted_consents @> ARRAY[consent_key('EMAIL', 'MARKETING')]",
+      where: () =>
+        `f.granted_consents @> ARRAY[consent_key('EMAIL', 'MARKETING')]
+         AND f.ambassador_tier IN ('NONE', 'FAN')`,
     },
     {
       name: 'stayOverlaps',
       filter: { stayOverlaps: { from, to } },
       where: (add) =>
-        `v.id IN (SELECT s.visitor_id FROM stays s
-                   WHERE s.destination_id = $1 AND s.status <> 'CANCELLED'
-                     AND s.departure_at > ${add(from, 'timestamptz')}
-                     AND s.arrival_at < ${add(to, 'timestamptz')})`,
+        `f.visitor_id IN (SELECT s.visitor_id FROM stays s
+                           WHERE s.destination_id = $1 AND s.status <> 'CANCELLED'
+                             AND s.departure_at > ${add(from, 'timestamptz')}
+                             AND s.arrival_at < ${add(to, 'timestamptz')})`,
     },
     {
       name: 'tagsAny + locales',
       filter: { tagsAny: ['newsletter', 'salon-2025'], locales: ['fr', 'nl-BE'] },
       where: () =>
-        `v.tags && '{newsletter,salon-2025}'::text[]
-         AND (v.locale IN ('fr', 'nl-BE') OR v.locale LIKE 'fr-%' OR v.locale LIKE 'nl-BE-%')`,
+        `f.tags && '{newsletter,salon-2025}'::text[]
+         AND (f.locale IN ('fr', 'nl-BE') OR f.locale LIKE 'fr-%' OR f.locale LIKE 'nl-BE-%')`,
     },
     {
       name: 'interestsAny, score >= 0.5',
       filter: { interestsAny: ['wellbeing', 'wine-drinks'], minInterestScore: 0.5 },
       minScore: 0.5,
       where: (add, ids) =>
-        `v.id IN (SELECT vi.visitor_id FROM visitor_interests vi
-                   WHERE vi.destination_id = $1
-                     AND vi.interest_id = ANY(${add(ids('wellbeing', 'wine-drinks'), 'uuid[]')})
-                     AND vi.score >= 0.5)`,
+        `f.visitor_id IN (SELECT vi.visitor_id FROM visitor_interests vi
+                           WHERE vi.destination_id = $1
+                             AND vi.interest_id = ANY(${add(ids('wellbeing', 'wine-drinks'), 'uuid[]')})
+                             AND vi.score >= 0.5)`,
     },
-    { name: 'countries only', filter: { countries: ['DE'] }, where: () => "v.country_code = 'DE'" },
+    { name: 'countries only', filter: { countries: ['DE'] }, where: () => "f.country_code = 'DE'" },
     { name: 'empty filter', filter: {}, where: () => 'true' },
   ];
 };
 
-/** The phase of `v` now, on the columns the stays triggers keep (migration SegmentsPerformance). */
+/** The phase of `f` now, on the stay facts the triggers keep (migration SegmentsPerformance). */
 function phaseOf(add: Add): string {
-  return `stay_phase(v.booked_stays, v.stay_departures, ${add(new Date(), 'timestamptz')}, ${add(AFTER_STAY_DAYS, 'int')})`;
+  return `stay_phase(f.booked_stays, f.stay_departures, ${add(new Date(), 'timestamptz')}, ${add(AFTER_STAY_DAYS, 'int')})`;
 }
 
 /** The destination's afterStayDays (the default: the bench never changes it). */
@@ -399,13 +446,20 @@ class HandWritten {
     private readonly pool: pg.Pool,
     private readonly destinationId: string,
     private readonly interestIds: Map<string, string>,
+    /** slug → bit of segment_facts.interest_bits */
+    private readonly interestBits: Map<string, number>,
   ) {}
 
   private statement(c: Case) {
     const params: unknown[] = [this.destinationId];
     const add: Add = (value, cast) => `$${params.push(value)}::${cast}`;
     const ids = (...slugs: string[]) => slugs.map((s) => this.interestIds.get(s)!);
-    const where = `v.destination_id = $1 AND v.erased_at IS NULL AND (${c.where(add, ids)})`;
+    const bits: Bits = (...slugs) =>
+      BigInt.asIntN(
+        64,
+        slugs.reduce((m, s) => m | (1n << BigInt(this.interestBits.get(s)!)), 0n),
+      ).toString();
+    const where = `f.destination_id = $1 AND NOT f.erased AND (${c.where(add, ids, bits)})`;
     return { where, params, add };
   }
 
@@ -414,11 +468,12 @@ class HandWritten {
     const { where, params } = this.statement(c);
     const [, count] = await Promise.all([
       this.pool.query(
-        `SELECT v.* FROM visitors v WHERE ${where} ORDER BY v.created_at, v.id LIMIT 51`,
+        `SELECT v.* FROM segment_facts f JOIN visitors v ON v.id = f.visitor_id
+          WHERE ${where} ORDER BY f.created_at, f.visitor_id LIMIT 51`,
         params,
       ),
       this.pool.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM visitors v WHERE ${where}`,
+        `SELECT count(*)::int AS n FROM segment_facts f WHERE ${where}`,
         params,
       ),
     ]);
@@ -429,11 +484,17 @@ class HandWritten {
   async preview(c: Case): Promise<number> {
     const sample = this.statement(c);
     const { where, params, add } = this.statement(c);
+    const slugs = [...this.interestBits.keys()];
     const byInterest =
       c.minScore === undefined
-        ? `SELECT i.slug AS key, count(*)::int AS count
-             FROM m CROSS JOIN unnest(m.strong_interests) AS x(id) JOIN interests i ON i.id = x.id
-            GROUP BY i.slug`
+        ? `SELECT x.key, x.count FROM (SELECT ARRAY[${slugs
+            .map(
+              (s) =>
+                `count(*) FILTER (WHERE m.interest_bits & ${add(bitOf(this.interestBits.get(s)!), 'bigint')} <> 0)`,
+            )
+            .join(', ')}] AS counts FROM m) c
+            CROSS JOIN LATERAL unnest(${add(slugs, 'text[]')}, c.counts) AS x(key, count)
+           WHERE x.count > 0`
         : `SELECT i.slug AS key, count(*)::int AS count
              FROM m JOIN visitor_interests vi ON vi.visitor_id = m.id
                    AND vi.score >= ${add(c.minScore, 'float8')}
@@ -443,14 +504,14 @@ class HandWritten {
       `(SELECT coalesce(json_agg(g ORDER BY g.count DESC, g.key), '[]') FROM (${select}) g)`;
     const [, breakdowns] = await Promise.all([
       this.pool.query(
-        `SELECT v.* FROM visitors v WHERE ${sample.where}
-          ORDER BY v.created_at DESC, v.id DESC LIMIT 10`,
+        `SELECT v.* FROM segment_facts f JOIN visitors v ON v.id = f.visitor_id
+          WHERE ${sample.where} ORDER BY f.created_at DESC, f.visitor_id DESC LIMIT 10`,
         sample.params,
       ),
       this.pool.query<{ total: number }>(
         `WITH m AS MATERIALIZED (
-           SELECT v.id, v.country_code, v.strong_interests, ${phaseOf(add)} AS phase
-             FROM visitors v WHERE ${where})
+           SELECT f.visitor_id AS id, f.country_code, f.interest_bits, ${phaseOf(add)} AS phase
+             FROM segment_facts f WHERE ${where})
          SELECT (SELECT count(*) FROM m)::int AS total,
                 ${groups(byInterest)} AS by_interest,
                 ${groups("SELECT coalesce(m.country_code, '?') AS key, count(*)::int AS count FROM m GROUP BY 1")} AS by_country,
@@ -461,6 +522,8 @@ class HandWritten {
     return breakdowns.rows[0].total;
   }
 }
+
+const bitOf = (bit: number) => BigInt.asIntN(64, 1n << BigInt(bit)).toString();
 
 // ------------------------------------------------------------------------------ the run
 
@@ -489,7 +552,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
  * first page of 50: `page`, whose connection carries the exact total; breakdowns: `preview`),
  * against the same questions written by hand for this schema and run directly with pg. Service
  * and baseline alternate run by run, so load from elsewhere on the machine hits both alike.
- * SEGMENTS_BENCH_VISITORS=20000 for a quick run; SEGMENTS_BENCH_KEEP=1 keeps the database.
+ * SEGMENTS_BENCH_VISITORS=20000 for a quick run; BENCH_KEEP=1 keeps the database.
  */
 export async function benchSegments(): Promise<void> {
   const visitors = Number(process.env.SEGMENTS_BENCH_VISITORS) || VISITORS;
@@ -534,11 +597,26 @@ export async function benchSegments(): Promise<void> {
     console.log(
       `generated in ${generated.seconds.toFixed(0)} s: ${Object.entries(generated.counts)
         .map(([table, n]) => `${f(n)} ${table}`)
-        .join(', ')}; ambassador tiers: NONE for everyone (no ambassador table yet)`,
+        .join(', ')}`,
     );
 
+    const { rows: tiers } = await pool.query<{ tier: string; n: number }>(
+      `SELECT ambassador_tier AS tier, count(*)::int AS n FROM segment_facts
+        WHERE destination_id = $1 GROUP BY 1 ORDER BY 1`,
+      [destination.id],
+    );
+    console.log(`ambassador tiers: ${tiers.map((t) => `${t.tier} ${f(t.n)}`).join(', ')}`);
     const segments = runtime.app.get(SegmentsService);
-    const hand = new HandWritten(pool, destination.id, interestIds);
+    const { rows: bitRows } = await pool.query<{ slug: string; bit: number }>(
+      'SELECT slug, bit FROM interests WHERE destination_id = $1 AND bit IS NOT NULL ORDER BY bit',
+      [destination.id],
+    );
+    const hand = new HandWritten(
+      pool,
+      destination.id,
+      interestIds,
+      new Map(bitRows.map((r) => [r.slug, r.bit])),
+    );
     const rows: string[][] = [];
     let pageTargets = 0;
     let ratioTargets = 0;
@@ -607,7 +685,7 @@ export async function benchSegments(): Promise<void> {
     );
   } finally {
     await pool.end();
-    await drop(Boolean(process.env.SEGMENTS_BENCH_KEEP));
+    await drop(Boolean(process.env.SEGMENTS_BENCH_KEEP || process.env.BENCH_KEEP));
   }
 }
 

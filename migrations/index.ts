@@ -10,8 +10,9 @@ import * as m7 from './1796006440770-Wall.js';
 import * as m8 from './1796006451071-Ambassadors.js';
 import * as m9 from './1796006965764-Journeys.js';
 import * as m10 from './1796009000000-SegmentCountIndex.js';
-import * as m11 from './1796018242922-AmbassadorRanks.js';
-import * as m12 from './1796019544164-AmbassadorVisitorKeys.js';
+import * as m11 from './1796012000000-SegmentFacts.js';
+import * as m12 from './1796018242922-AmbassadorRanks.js';
+import * as m13 from './1796019544164-AmbassadorVisitorKeys.js';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const migrations: Function[] = [
@@ -28,4 +29,5 @@ export const migrations: Function[] = [
   ...Object.values(m10),
   ...Object.values(m11),
   ...Object.values(m12),
+  ...Object.values(m13),
 ];

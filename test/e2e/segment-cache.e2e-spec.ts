@@ -83,6 +83,17 @@ describe('segment caches follow every write (e2e)', () => {
       [a.destination.id],
     );
     expect(stale.map((r) => names.get(r.id) ?? r.id)).toEqual([]);
+    // And the narrow facts rows segments read (migration SegmentFacts) are their projection.
+    const differ: { visitor_id: string }[] = await db.query(
+      `SELECT visitor_id FROM (
+         (SELECT * FROM segment_facts_expected WHERE destination_id = $1
+          EXCEPT ALL SELECT * FROM segment_facts WHERE destination_id = $1)
+         UNION ALL
+         (SELECT * FROM segment_facts WHERE destination_id = $1
+          EXCEPT ALL SELECT * FROM segment_facts_expected WHERE destination_id = $1)) x`,
+      [a.destination.id],
+    );
+    expect(differ.map((r) => names.get(r.visitor_id) ?? r.visitor_id)).toEqual([]);
   }
 
   async function createVisitor(name: string, input: Filter = {}) {
@@ -143,6 +154,100 @@ describe('segment caches follow every write (e2e)', () => {
     await scores.refreshScores(a.destination.id);
     expect(await members(HERITAGE)).toEqual(['bob']);
     expect(await members({ interestsAll: ['heritage'], minInterestScore: 0.5 })).toEqual(['bob']);
+    await expectCachesExact();
+  });
+
+  it('follows profile edits: country, locale, tags', async () => {
+    await ok(UPDATE_VISITOR, {
+      id: id('alice'),
+      input: { countryCode: 'FR', locale: 'fr-FR', tags: ['vip'] },
+    });
+    expect(await members({ countries: ['FR'] })).toEqual(['alice']);
+    expect(await members({ locales: ['fr'], tagsAny: ['vip'] })).toEqual(['alice']);
+    await ok(UPDATE_VISITOR, { id: id('alice'), input: { countryCode: 'BE', tags: [] } });
+    expect(await members({ countries: ['FR'] })).toEqual([]);
+    expect(await members({ not: { countries: ['FR'] } })).toEqual(['alice', 'bob']);
+    expect(await members({ tagsAny: ['vip'] })).toEqual([]);
+    await expectCachesExact();
+  });
+
+  it('follows ambassador scores: written, changed, deleted (no score: NONE / 0)', async () => {
+    const write = (name: string, score: number, tier: string) =>
+      db.query(
+        `INSERT INTO ambassador_scores (destination_id, visitor_id, score, tier, reach, ratio,
+           amplification, engagement, activity, sentiment, recency, posts, computed_at)
+         VALUES ($1, $2, $3, $4, 0, 0, 0, 0, 0, 0, 0, 5, now())
+         ON CONFLICT (visitor_id) DO UPDATE SET score = excluded.score, tier = excluded.tier`,
+        [a.destination.id, id(name), score, tier],
+      );
+    expect(await members({ ambassadorTiers: ['NONE'] })).toEqual(['alice', 'bob']);
+    await write('alice', 30, 'FAN');
+    expect(await members({ ambassadorTiers: ['FAN'] })).toEqual(['alice']);
+    expect(await members({ ambassadorTiers: ['NONE'] })).toEqual(['bob']);
+    expect(await members({ minAmbassadorScore: 30 })).toEqual(['alice']);
+    await write('alice', 80, 'AMBASSADOR');
+    await write('bob', 10, 'NONE');
+    expect(await members({ ambassadorTiers: ['AMBASSADOR'], minAmbassadorScore: 75 })).toEqual([
+      'alice',
+    ]);
+    expect(await members({ minAmbassadorScore: 5 })).toEqual(['alice', 'bob']);
+    await expectCachesExact();
+    await db.query('DELETE FROM ambassador_scores WHERE visitor_id = ANY($1::uuid[])', [
+      [id('alice'), id('bob')],
+    ]);
+    expect(await members({ ambassadorTiers: ['NONE'] })).toEqual(['alice', 'bob']);
+    expect(await members({ minAmbassadorScore: 1 })).toEqual([]);
+    await expectCachesExact();
+  });
+
+  it('gives the first 64 interests a bit each; a later one is read from its scores', async () => {
+    const slugs = Array.from({ length: 52 }, (_, i) => `theme-${String(i).padStart(2, '0')}`);
+    for (const slug of slugs) {
+      await ok('mutation($slug: String!) { upsertInterest(slug: $slug) { id } }', { slug });
+    }
+    const bits: { slug: string; bit: number | null }[] = await db.query(
+      'SELECT slug, bit FROM interests WHERE destination_id = $1 ORDER BY bit NULLS LAST, slug',
+      [a.destination.id],
+    );
+    expect(bits).toHaveLength(67);
+    expect(bits.slice(0, 64).map((b) => b.bit)).toEqual(Array.from({ length: 64 }, (_, i) => i));
+    const late = bits.filter((b) => b.bit === null).map((b) => b.slug);
+    expect(late).toHaveLength(3);
+    // Editing an interest keeps its bit; seeding the taxonomy again takes none.
+    await ok('mutation($slug: String!) { upsertInterest(slug: $slug, keywords: ["x"]) { id } }', {
+      slug: bits[10].slug,
+    });
+    await db.query(
+      `INSERT INTO interests (destination_id, slug) SELECT destination_id, slug FROM interests
+        WHERE destination_id = $1 ON CONFLICT (destination_id, slug) DO NOTHING`,
+      [a.destination.id],
+    );
+    expect(
+      await db.query(
+        'SELECT slug, bit FROM interests WHERE destination_id = $1 ORDER BY bit NULLS LAST, slug',
+        [a.destination.id],
+      ),
+    ).toEqual(bits);
+    await ok(UPDATE_VISITOR, {
+      id: id('bob'),
+      input: { declaredInterests: ['heritage', late[0], bits[63].slug] },
+    });
+    expect(await members({ interestsAny: [late[0]] })).toEqual(['bob']);
+    expect(await members({ interestsAny: [late[1], bits[63].slug] })).toEqual(['bob']);
+    expect(await members({ interestsAll: [late[0], 'heritage', bits[63].slug] })).toEqual(['bob']);
+    expect(await members({ interestsAll: [late[0], late[1]] })).toEqual([]);
+    expect(await members({ not: { interestsAny: [late[0]] } })).toEqual(['alice']);
+    const segments = app.runtime.app.get(SegmentsService);
+    const counts = (await segments.insightCounts(auth(), {})).byInterest;
+    expect(counts).toEqual(
+      expect.arrayContaining([
+        { key: late[0], count: 1 },
+        { key: bits[63].slug, count: 1 },
+        { key: 'heritage', count: 1 },
+      ]),
+    );
+    await ok(UPDATE_VISITOR, { id: id('bob'), input: { declaredInterests: ['heritage'] } });
+    expect(await members({ interestsAny: [late[0]] })).toEqual([]);
     await expectCachesExact();
   });
 
@@ -301,6 +406,54 @@ describe('segment caches follow every write (e2e)', () => {
     }
     expect(await members(EMAIL_MARKETING)).toContain('gwen');
     expect(await members(PROFILING)).toContain('gwen');
+    await expectCachesExact();
+  });
+
+  it('keeps the facts exact when a profile edit and an ambassador score meet on one visitor', async () => {
+    const visitorId = await createVisitor('hana');
+    const client = () => new pg.Client({ connectionString: app.databaseUrl });
+    const editProfile = (c: pg.Client, country: string) =>
+      c.query('UPDATE visitors SET country_code = $2 WHERE id = $1', [visitorId, country]);
+    const writeScore = (c: pg.Client, score: number, tier: string) =>
+      c.query(
+        `INSERT INTO ambassador_scores (destination_id, visitor_id, score, tier, reach, ratio,
+           amplification, engagement, activity, sentiment, recency, posts, computed_at)
+         VALUES ($1, $2, $3, $4, 0, 0, 0, 0, 0, 0, 0, 5, now())
+         ON CONFLICT (visitor_id) DO UPDATE SET score = excluded.score, tier = excluded.tier`,
+        [a.destination.id, visitorId, score, tier],
+      );
+    // Either may come first: the second waits for the first's lock on the facts row, then
+    // writes only its own columns.
+    const orders: [(c: pg.Client) => Promise<unknown>, (c: pg.Client) => Promise<unknown>][] = [
+      [(c) => editProfile(c, 'IT'), (c) => writeScore(c, 60, 'ADVOCATE')],
+      [(c) => writeScore(c, 90, 'AMBASSADOR'), (c) => editProfile(c, 'ES')],
+    ];
+    for (const [first, second] of orders) {
+      const [t1, t2, watcher] = [client(), client(), client()];
+      await Promise.all([t1.connect(), t2.connect(), watcher.connect()]);
+      try {
+        await t1.query('BEGIN');
+        await t2.query('BEGIN');
+        await first(t1);
+        const t2pid = (await t2.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]
+          .pid;
+        const waiting = second(t2);
+        for (;;) {
+          const { rows } = await watcher.query<{ waiting: boolean }>(
+            "SELECT wait_event_type = 'Lock' AS waiting FROM pg_stat_activity WHERE pid = $1",
+            [t2pid],
+          );
+          if (rows[0]?.waiting) break;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        await t1.query('COMMIT');
+        await waiting;
+        await t2.query('COMMIT');
+      } finally {
+        await Promise.all([t1.end(), t2.end(), watcher.end()]);
+      }
+    }
+    expect(await members({ countries: ['ES'], ambassadorTiers: ['AMBASSADOR'] })).toEqual(['hana']);
     expect(await members({ phases: ['DURING'] })).toContain('gwen');
     expect(
       await members({ stayOverlaps: { from: iso(NOW + 5 * DAY), to: iso(NOW + 6 * DAY) } }),

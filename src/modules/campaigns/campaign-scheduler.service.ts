@@ -11,7 +11,7 @@ import { MessageStatus } from '../messaging/message.entity.js';
 import { completeBroadcastIfDone, MessageOutbox } from '../messaging/message-outbox.js';
 import { SegmentEntity } from '../segments/segment.entity.js';
 import { SegmentsService } from '../segments/segments.service.js';
-import { SqlParams } from '../segments/segment-filter.compiler.js';
+import { SEGMENT_FACTS, SqlParams } from '../segments/segment-filter.compiler.js';
 import { updateReturning } from '../messaging/update-returning.js';
 import { StayStatus } from '../stays/stay.entity.js';
 import { CampaignStepEntity, StepAnchor } from './campaign-step.entity.js';
@@ -123,10 +123,13 @@ export class CampaignScheduler {
     const filter = await this.filterOf(campaign);
     const compiled = await this.segments.compile(auth, filter);
     const p = new SqlParams(compiled.params);
-    const after = data.afterVisitorId ? ` AND v.id > ${p.add(data.afterVisitorId)}::uuid` : '';
+    const after = data.afterVisitorId
+      ? ` AND f.visitor_id > ${p.add(data.afterVisitorId)}::uuid`
+      : '';
     const visitors: { id: string; time_zone: string | null }[] = await this.dataSource.query(
-      `SELECT v.id, v.time_zone FROM visitors v WHERE ${compiled.where}${after}
-        ORDER BY v.id LIMIT ${p.add(ACTIVATION_CHUNK)}::int`,
+      `SELECT v.id, v.time_zone FROM ${SEGMENT_FACTS} JOIN visitors v ON v.id = f.visitor_id
+        WHERE ${compiled.where}${after}
+        ORDER BY f.visitor_id LIMIT ${p.add(ACTIVATION_CHUNK)}::int`,
       p.values,
     );
     const targets = await this.targetsOf(campaign, visitors);

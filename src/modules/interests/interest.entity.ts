@@ -16,6 +16,7 @@ import { TenantScopedEntity } from '../destinations/tenant-scoped.entity.js';
 @ObjectType('Interest')
 @Entity('interests')
 @Index(['destinationId', 'slug'], { unique: true })
+@Index('interests_destination_bit', { synchronize: false }) // unique (destination_id, bit)
 export class InterestEntity extends TenantScopedEntity {
   @Field(() => ID)
   @PrimaryGeneratedColumn('uuid')
@@ -41,6 +42,13 @@ export class InterestEntity extends TenantScopedEntity {
 
   @Column('uuid', { nullable: true })
   parentId: string | null;
+
+  /**
+   * Its bit in `segment_facts.interest_bits` (0–63, the lowest free one of the destination),
+   * assigned by the database at insert; NULL beyond 64 interests (migration SegmentFacts).
+   */
+  @Column({ type: 'smallint', nullable: true, select: false, insert: false, update: false })
+  bit?: number | null;
 
   @ManyToOne(() => InterestEntity, { onDelete: 'SET NULL' })
   @JoinColumn({ name: 'parent_id' })

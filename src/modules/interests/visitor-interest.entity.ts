@@ -17,7 +17,9 @@ import { InterestEntity } from './interest.entity.js';
  * evidence is added, and nightly for decay. Segments filter on it in SQL.
  */
 @Entity('visitor_interests')
-@Index(['destinationId', 'interestId', 'score'])
+// (destination_id, interest_id, score) INCLUDE (visitor_id): segments' scores at a threshold,
+// index-only (migration SegmentFacts).
+@Index('visitor_interests_by_score', { synchronize: false })
 export class VisitorInterestEntity extends TenantScopedEntity {
   @PrimaryColumn('uuid')
   visitorId: string;

@@ -13,6 +13,14 @@ import {
 const IDS = new Map([
   ['gastronomy', '00000000-0000-4000-8000-00000000000a'],
   ['heritage', '00000000-0000-4000-8000-00000000000b'],
+  ['nightlife', '00000000-0000-4000-8000-00000000000c'],
+]);
+const DESTINATION = '00000000-0000-4000-8000-0000000000d0';
+// gastronomy has bit 0, heritage bit 63 (the sign bit of a bigint), nightlife none (a 65th).
+const INTERESTS = new Map([
+  ['gastronomy', { id: IDS.get('gastronomy')!, bit: 0 }],
+  ['heritage', { id: IDS.get('heritage')!, bit: 63 }],
+  ['nightlife', { id: IDS.get('nightlife')!, bit: null }],
 ]);
 const PHASE = { now: '2026-07-01T12:00:00.000Z', afterDays: 90 };
 
@@ -24,7 +32,11 @@ function compile(filter: SegmentFilterLike | null | undefined) {
     checked.slugs.filter((s) => !IDS.has(s)),
   );
   const params = new SqlParams();
-  const sql = compileFilter(checked.filter, { interestIds: IDS, phase: PHASE }, params);
+  const sql = compileFilter(
+    checked.filter,
+    { destinationId: DESTINATION, interests: INTERESTS, phase: PHASE },
+    params,
+  );
   return { sql, values: params.values, filter: checked.filter };
 }
 
@@ -74,14 +86,16 @@ describe('segment filter compiler', () => {
         ['BE', 'FR'],
         ['fr-CA'],
         ['fr-CA-%'],
-        [IDS.get('gastronomy')],
+        '1', // gastronomy's bit, as a bigint's text
+        DESTINATION,
         'EMAIL',
         'MARKETING',
         '2026-07-01T00:00:00.000Z',
         '2026-08-01T00:00:00.000Z',
       ]),
     );
-    // The text depends only on the shape: other values, same SQL.
+    // The text depends only on the shape (and on which interests have a bit): other values, same
+    // SQL.
     const other = compile({
       tagsAny: ['a'],
       countries: ['DE'],
@@ -93,67 +107,90 @@ describe('segment filter compiler', () => {
     expect(other.sql).toBe(sql);
   });
 
-  it('compiles each criterion over alias v with the shared SQL definitions', () => {
-    // The default threshold reads the interests cached on the row (GIN: && any, @> all).
+  it('compiles each criterion over alias f (segment_facts) with the shared SQL definitions', () => {
+    // The default threshold tests the bits of the row's strong interests (any: some bit; all:
+    // every bit); bit 63 is the sign bit, hence a negative mask.
     expect(compile({ interestsAny: ['gastronomy', 'heritage'] })).toMatchObject({
-      sql: 'v.strong_interests && $1::uuid[]',
-      values: [[IDS.get('gastronomy'), IDS.get('heritage')]],
+      sql: 'f.interest_bits & $1::bigint <> 0',
+      values: [(-(2n ** 63n) + 1n).toString()],
     });
     expect(compile({ interestsAll: ['gastronomy', 'heritage'] })).toMatchObject({
-      sql: 'v.strong_interests @> $1::uuid[]',
-      values: [[IDS.get('gastronomy'), IDS.get('heritage')]],
+      sql: 'f.interest_bits & $1::bigint = $1::bigint',
+      values: [(-(2n ** 63n) + 1n).toString()],
     });
-    expect(compile({ interestsAny: ['heritage'], minInterestScore: 0.2 }).sql).toBe(
-      'v.strong_interests && $1::uuid[]',
+    expect(compile({ interestsAny: ['gastronomy'], minInterestScore: 0.2 }).sql).toBe(
+      'f.interest_bits & $1::bigint <> 0',
     );
-    // Any other threshold reads the materialised scores.
+    // An interest without a bit (beyond a destination's first 64) reads its scores.
+    const scored =
+      'f.visitor_id IN (SELECT vi.visitor_id FROM visitor_interests vi WHERE vi.destination_id = $2::uuid' +
+      ' AND vi.interest_id = ANY($3::uuid[]) AND vi.score >= $4::float8)';
+    expect(compile({ interestsAny: ['gastronomy', 'nightlife'] })).toMatchObject({
+      sql: `(f.interest_bits & $1::bigint <> 0 OR ${scored})`,
+      values: ['1', DESTINATION, [IDS.get('nightlife')], 0.2],
+    });
+    expect(compile({ interestsAll: ['gastronomy', 'nightlife'] }).sql).toBe(
+      `(f.interest_bits & $1::bigint = $1::bigint AND ${scored})`,
+    );
+    // Any other threshold reads the materialised scores, as a set.
     expect(compile({ interestsAny: ['gastronomy', 'heritage'], minInterestScore: 0.5 })).toEqual({
-      sql: 'EXISTS (SELECT 1 FROM visitor_interests vi WHERE vi.visitor_id = v.id AND vi.interest_id = ANY($1::uuid[]) AND vi.score >= $2::float8)',
-      values: [[IDS.get('gastronomy'), IDS.get('heritage')], 0.5],
+      sql: 'f.visitor_id IN (SELECT vi.visitor_id FROM visitor_interests vi WHERE vi.destination_id = $1::uuid AND vi.interest_id = ANY($2::uuid[]) AND vi.score >= $3::float8)',
+      values: [DESTINATION, [IDS.get('gastronomy'), IDS.get('heritage')], 0.5],
       filter: { interestsAny: ['gastronomy', 'heritage'], minInterestScore: 0.5 },
     });
     const all = compile({ interestsAll: ['gastronomy', 'heritage'], minInterestScore: 0.5 });
-    expect(all.sql.match(/EXISTS/g)).toHaveLength(2);
-    expect(all.sql).not.toContain('strong_interests');
-    expect(all.values).toEqual([IDS.get('gastronomy'), 0.5, IDS.get('heritage')]);
+    expect(all.sql.match(/visitor_interests/g)).toHaveLength(2);
+    expect(all.sql).not.toContain('interest_bits');
+    expect(all.values).toEqual([DESTINATION, [IDS.get('gastronomy')], 0.5, [IDS.get('heritage')]]);
     expect(compile({ interestsAll: ['heritage'], minInterestScore: 0 }).sql).toContain(
-      'vi.score >= $2::float8',
+      'vi.score >= $3::float8',
     );
-    // The phase of the row's cached stay facts, by the one definition (stay_phase).
+    // The phase of the row's stay facts, by the one definition (stay_phase), after a test of the
+    // stay ends that the phases imply (none for NONE).
+    const phase = 'stay_phase(f.booked_stays, f.stay_departures, $1::timestamptz, $2::integer)';
     expect(compile({ phases: ['DURING' as never, 'BEFORE' as never] })).toEqual({
-      sql: 'stay_phase(v.booked_stays, v.stay_departures, $1::timestamptz, $2::integer) = ANY($3::text[])',
+      sql: `(f.booked_until > $1::timestamptz AND ${phase} = ANY($3::text[]))`,
       values: [PHASE.now, 90, ['BEFORE', 'DURING']],
       filter: { phases: ['BEFORE', 'DURING'] },
     });
-    const overlaps = compile({ stayOverlaps: {} }).sql;
-    expect(overlaps).toContain("s_ov.status <> 'CANCELLED'");
-    expect(overlaps).toContain('s_ov.destination_id = v.destination_id');
-    expect(compile({ countries: ['FR'] }).sql).toBe('v.country_code = ANY($1::text[])');
-    expect(compile({ tagsAny: ['vip'] }).sql).toBe('v.tags && $1::text[]');
+    expect(compile({ phases: ['AFTER' as never, 'BEFORE' as never] }).sql).toBe(
+      '((f.booked_until > $1::timestamptz' +
+        ' OR f.departed_until > $1::timestamptz - make_interval(days => $2::integer))' +
+        ` AND ${phase} = ANY($3::text[]))`,
+    );
+    expect(compile({ phases: ['AFTER' as never, 'NONE' as never] }).sql).toBe(
+      `${phase} = ANY($3::text[])`,
+    );
+    expect(compile({ stayOverlaps: {} }).sql).toBe(
+      "f.visitor_id IN (SELECT s_ov.visitor_id FROM stays s_ov WHERE s_ov.destination_id = $1::uuid AND s_ov.status <> 'CANCELLED')",
+    );
+    expect(compile({ stayOverlaps: { to: '2026-08-01T00:00:00Z' } }).sql).toContain(
+      's_ov.arrival_at < $2::timestamptz)',
+    );
+    expect(compile({ countries: ['FR'] }).sql).toBe('f.country_code = ANY($1::text[])');
+    expect(compile({ tagsAny: ['vip'] }).sql).toBe('f.tags && $1::text[]');
     expect(compile({ locales: ['fr'] })).toMatchObject({
-      sql: '(v.locale = ANY($1::text[]) OR v.locale LIKE ANY($2::text[]))',
+      sql: '(f.locale = ANY($1::text[]) OR f.locale LIKE ANY($2::text[]))',
       values: [['fr'], ['fr-%']],
     });
     // Consents: the granted pairs cached on the row, as consent_key() writes them.
     expect(compile({ hasConsent: { purpose: 'PROFILING' as never } })).toMatchObject({
-      sql: 'v.granted_consents @> ARRAY[consent_key($1::text, $2::text)]',
+      sql: 'f.granted_consents @> ARRAY[consent_key($1::text, $2::text)]',
       values: [null, 'PROFILING'],
     });
     expect(
       compile({ hasConsent: { channel: 'EMAIL' as never, purpose: 'MARKETING' as never } }),
     ).toMatchObject({
-      sql: 'v.granted_consents @> ARRAY[consent_key($1::text, $2::text)]',
+      sql: 'f.granted_consents @> ARRAY[consent_key($1::text, $2::text)]',
       values: ['EMAIL', 'MARKETING'],
     });
   });
 
-  it('reads ambassador scores, a visitor without one being NONE / 0', () => {
+  it('reads the ambassador tier and score copied on the row (NONE / 0 without a score)', () => {
     expect(compile({ ambassadorTiers: ['NONE' as never] }).sql).toBe(
-      "coalesce((SELECT a.tier::text FROM ambassador_scores a WHERE a.visitor_id = v.id), 'NONE') = ANY($1::text[])",
+      'f.ambassador_tier::text = ANY($1::text[])',
     );
-    expect(compile({ minAmbassadorScore: 10 }).sql).toBe(
-      'coalesce((SELECT a.score FROM ambassador_scores a WHERE a.visitor_id = v.id), 0) >= $1::float8',
-    );
+    expect(compile({ minAmbassadorScore: 10 }).sql).toBe('f.ambassador_score >= $1::float8');
   });
 
   it('combines with and / or / not; a not never lets a NULL through', () => {
@@ -164,14 +201,14 @@ describe('segment filter compiler', () => {
       not: { countries: ['DE'] },
     });
     expect(sql).toBe(
-      '(v.country_code = ANY($1::text[]) AND v.tags && $2::text[] AND v.tags && $3::text[]' +
-        ' AND ((v.locale = ANY($4::text[]) OR v.locale LIKE ANY($5::text[])) OR v.strong_interests && $6::uuid[])' +
-        ' AND ((v.country_code = ANY($7::text[])) IS NOT TRUE))',
+      '(f.country_code = ANY($1::text[]) AND f.tags && $2::text[] AND f.tags && $3::text[]' +
+        ' AND ((f.locale = ANY($4::text[]) OR f.locale LIKE ANY($5::text[])) OR f.interest_bits & $6::bigint <> 0)' +
+        ' AND ((f.country_code = ANY($7::text[])) IS NOT TRUE))',
     );
     // A condition that is never NULL is negated plainly (an anti-join for the planner).
-    expect(compile({ not: { tagsAny: ['a'] } }).sql).toBe('NOT (v.tags && $1::text[])');
+    expect(compile({ not: { tagsAny: ['a'] } }).sql).toBe('NOT (f.tags && $1::text[])');
     expect(compile({ not: {} }).sql).toBe('NOT (TRUE)');
-    expect(compile({ or: [{}, { tagsAny: ['a'] }] }).sql).toBe('(TRUE OR v.tags && $1::text[])');
+    expect(compile({ or: [{}, { tagsAny: ['a'] }] }).sql).toBe('(TRUE OR f.tags && $1::text[])');
   });
 
   it('inherits minInterestScore into nested filters that do not set their own', () => {
@@ -185,16 +222,17 @@ describe('segment filter compiler', () => {
       ],
     });
     expect(values).toEqual([
+      DESTINATION,
       [IDS.get('gastronomy')],
       0.1,
       [IDS.get('heritage')],
       0.5,
       [IDS.get('heritage')],
-      [IDS.get('heritage')],
+      (-(2n ** 63n)).toString(),
     ]);
-    // Only the branch back at the default threshold reads the cached interests.
-    expect(sql.match(/EXISTS/g)).toHaveLength(3);
-    expect(sql.match(/strong_interests/g)).toHaveLength(1);
+    // Only the branch back at the default threshold reads the cached interest bits.
+    expect(sql.match(/visitor_interests/g)).toHaveLength(3);
+    expect(sql.match(/interest_bits/g)).toHaveLength(1);
     // And a default inherited from the top holds inside a non-default branch's siblings.
     const inherited = compile({
       and: [
@@ -203,7 +241,7 @@ describe('segment filter compiler', () => {
       ],
     });
     expect(inherited.sql).toBe(
-      '(v.strong_interests && $1::uuid[] AND (EXISTS (SELECT 1 FROM visitor_interests vi WHERE vi.visitor_id = v.id AND vi.interest_id = ANY($2::uuid[]) AND vi.score >= $3::float8)))',
+      '(f.interest_bits & $1::bigint <> 0 AND (f.visitor_id IN (SELECT vi.visitor_id FROM visitor_interests vi WHERE vi.destination_id = $2::uuid AND vi.interest_id = ANY($3::uuid[]) AND vi.score >= $4::float8)))',
     );
   });
 
@@ -270,10 +308,11 @@ describe('segment filter compiler', () => {
   it('interactedSince: an interaction of the visitor at or after the instant', () => {
     const { sql, values, filter } = compile({ interactedSince: new Date('2026-07-01T00:00:00Z') });
     expect(filter).toEqual({ interactedSince: '2026-07-01T00:00:00.000Z' });
-    expect(sql).toMatch(
-      /EXISTS \(SELECT 1 FROM interactions i WHERE i\.visitor_id = v\.id AND i\.occurred_at >= \$1::timestamptz\)/,
+    expect(sql).toBe(
+      'f.visitor_id IN (SELECT i.visitor_id FROM interactions i WHERE i.destination_id = $1::uuid' +
+        ' AND i.visitor_id IS NOT NULL AND i.occurred_at >= $2::timestamptz)',
     );
-    expect(values).toEqual(['2026-07-01T00:00:00.000Z']);
+    expect(values).toEqual([DESTINATION, '2026-07-01T00:00:00.000Z']);
   });
 
   it('normalises values: what a saved segment stores, valid again as it is', () => {

@@ -1,6 +1,7 @@
 /**
  * The segment filter language (`SegmentFilterInput`) → ONE parameterised SQL boolean expression
- * over the alias `v` (table `visitors`).
+ * over the alias `f` (table `segment_facts`: one narrow row per visitor, kept by triggers in the
+ * transaction of every write; migration SegmentFacts).
  *
  * Two steps, both pure (the service does the database look-ups in between):
  *
@@ -20,21 +21,25 @@
  * - `interestsAny`: the visitor has at least one of the interests with a materialised score
  *   (`visitor_interests`) ≥ `minInterestScore`; `interestsAll`: every one of them. The threshold
  *   defaults to 0.2 and is inherited by nested filters that do not set their own. At 0.2 the
- *   compiler reads the set cached on the row (`visitors.strong_interests`, written by the same
- *   statement as the scores); at any other threshold, the scores.
+ *   compiler tests the bit set of the facts row (`interest_bits`: bit `interests.bit` of each
+ *   strong interest; an interest beyond a destination's first 64 has no bit and is read from the
+ *   scores); at any other threshold, the scores.
  * - `phases`: `stay_phase()` of the stay facts cached on the row (stays/journey-phase.ts), the
  *   same definition as `Visitor.phase`.
  * - `stayOverlaps`: a stay that is not cancelled overlaps [from, to) (either bound open).
  * - `countries`: ISO 3166-1 alpha-2. `locales`: a tag matches itself and the more specific tags
  *   it starts ("fr" matches "fr", "fr-FR", "fr-CA"; "fr-FR" does not match "fr-CA").
  * - `tagsAny`: at least one of the tags.
- * - `ambassadorTiers` / `minAmbassadorScore`: on `AMBASSADOR_SQL` (every visitor is NONE / 0
- *   until the ambassadors module adds the scores).
+ * - `ambassadorTiers` / `minAmbassadorScore`: the `ambassador_scores` row copied on the facts row
+ *   (a visitor without one is NONE / 0).
  * - `hasConsent`: the visitor's current (newest) consent record for (channel, purpose) is
  *   granted, as `visitor_consent()` decides (read from the cached `granted_consents`, see
  *   grantedConsentSql); no channel means the channel-less record (the way PROFILING is recorded).
  * - `interactedSince`: the visitor has an interaction (any kind, any provider) at or after the
  *   instant.
+ * Criteria on other tables (scores at another threshold, stays, interactions) are uncorrelated
+ * `IN (SELECT visitor_id … WHERE destination_id = $1 …)`: a semi-join at the top, a hashed
+ * subplan under `or` / `not`, never a subquery per visitor.
  * - `and`: every sub-filter; `or`: at least one; `not`: the visitors the sub-filter does not
  *   select (a visitor with no country is "not in FR": NULLs never leak through a `not`).
  * - An empty list is the same as an absent field; an empty filter selects everyone.
@@ -49,22 +54,12 @@ import { AmbassadorTier } from './segment-filter.input.js';
 
 export const MAX_FILTER_DEPTH = 8;
 export const MAX_FILTER_CONDITIONS = 200;
-/** The cached threshold (`visitors.strong_interests`): the default costs one array test. */
+/** The cached threshold (`segment_facts.interest_bits`): the default costs one integer test. */
 export const DEFAULT_MIN_INTEREST_SCORE = STRONG_INTEREST_SCORE;
 export const MAX_AMBASSADOR_SCORE = 100;
 
-/**
- * The visitor's ambassador score (0–100) and tier, as SQL over a visitor alias. There is no
- * ambassador table yet: every visitor is NONE / 0. The ambassadors module replaces each NULL with
- * its value, e.g. `(SELECT a.score FROM ambassador_scores a WHERE a.visitor_id = ${v}.id)`; the
- * coalesce keeps visitors without a score at 0 / NONE. Filters and audience insights use these.
- */
-export const AMBASSADOR_SQL = {
-  score: (v: string) =>
-    `coalesce((SELECT a.score FROM ambassador_scores a WHERE a.visitor_id = ${v}.id), 0)`,
-  tier: (v: string) =>
-    `coalesce((SELECT a.tier::text FROM ambassador_scores a WHERE a.visitor_id = ${v}.id), 'NONE')`,
-};
+/** The table the compiled filter reads, with its alias: `FROM ${SEGMENT_FACTS}`. */
+export const SEGMENT_FACTS = 'segment_facts f';
 
 /** A filter as the compiler takes it: the GraphQL input, a saved segment's JSON, or a literal. */
 export interface SegmentFilterLike {
@@ -442,67 +437,125 @@ export function grantedConsentSql(alias: string, channel: string, purpose: strin
   return `${alias}.granted_consents @> ARRAY[consent_key(${channel}::text, ${purpose}::text)]`;
 }
 
+/** An interest of the destination: its id and its bit in `segment_facts.interest_bits`. */
+export interface InterestRef {
+  id: string;
+  /** 0–63, or null for an interest beyond the destination's first 64 (read from the scores). */
+  bit: number | null;
+}
+
+/** The bit set of interests that have a bit, as the text of a bigint (past 2^53 in JS). */
+export function interestMask(interests: readonly InterestRef[]): string {
+  let mask = 0n;
+  for (const i of interests) if (i.bit !== null) mask |= 1n << BigInt(i.bit);
+  return BigInt.asIntN(64, mask).toString();
+}
+
+/** "The visitor has a score ≥ min for one of these interests", read from the scores. */
+const scoredSql = (p: SqlParams, destination: string, ids: string[], minScore: number) =>
+  `f.visitor_id IN (SELECT vi.visitor_id FROM visitor_interests vi` +
+  ` WHERE vi.destination_id = ${p.add(destination)}::uuid AND vi.interest_id = ANY(${p.add(ids)}::uuid[])` +
+  ` AND vi.score >= ${p.add(minScore)}::float8)`;
+
+const joined = (parts: string[], operator: string) =>
+  parts.length === 1 ? parts[0] : `(${parts.join(` ${operator} `)})`;
+
 /**
- * The SQL of each criterion, over the visitor alias `v`: the one place to tune (indexes,
+ * The SQL of each criterion, over the facts alias `f`: the one place to tune (indexes,
  * materialised columns). Each takes the statement's parameters and the normalised values.
  */
 export const SEGMENT_SQL = {
-  // At the cached threshold, the row's `strong_interests` (GIN: `&&` any, `@>` all); at any
-  // other, the materialised scores themselves.
-  interestsAny: (p: SqlParams, interestIds: string[], minScore: number) =>
+  // At the cached threshold, the row's bit set (interests without a bit: their scores); at any
+  // other, the materialised scores themselves (index-only on visitor_interests_by_score).
+  interestsAny: (p: SqlParams, destination: string, interests: InterestRef[], minScore: number) => {
+    if (minScore !== STRONG_INTEREST_SCORE) {
+      return sure(
+        scoredSql(
+          p,
+          destination,
+          interests.map((i) => i.id),
+          minScore,
+        ),
+      );
+    }
+    const parts: string[] = [];
+    if (interests.some((i) => i.bit !== null)) {
+      parts.push(`f.interest_bits & ${p.add(interestMask(interests))}::bigint <> 0`);
+    }
+    const unbitted = interests.filter((i) => i.bit === null).map((i) => i.id);
+    if (unbitted.length) parts.push(scoredSql(p, destination, unbitted, minScore));
+    return sure(joined(parts, 'OR'));
+  },
+  interestsAll: (p: SqlParams, destination: string, interests: InterestRef[], minScore: number) => {
+    const parts: string[] = [];
+    const cached =
+      minScore === STRONG_INTEREST_SCORE ? interests.filter((i) => i.bit !== null) : [];
+    if (cached.length) {
+      const mask = p.add(interestMask(cached));
+      parts.push(`f.interest_bits & ${mask}::bigint = ${mask}::bigint`);
+    }
+    for (const i of interests.filter((x) => !cached.includes(x))) {
+      parts.push(scoredSql(p, destination, [i.id], minScore));
+    }
+    return sure(joined(parts, 'AND'));
+  },
+  // stay_phase() decodes two multiranges per row; the row's scalar ends of them rule most rows
+  // out first. Each test is implied by its phases' definition (DURING or BEFORE: a booked stay
+  // ends after now; AFTER: a departure after now − afterDays), so the answer is the same, and
+  // never NULL: where the exact test holds, the column it implies is set.
+  phases: (p: SqlParams, phases: JourneyPhase[], now: string, afterDays: number) => {
+    const [at, days] = [p.add(now), p.add(afterDays)];
+    const exact = `${phaseSql('f', at, days)} = ANY(${p.add(phases)}::text[])`;
+    if (phases.includes(JourneyPhase.NONE)) return sure(exact);
+    const implied: string[] = [];
+    if (phases.includes(JourneyPhase.DURING) || phases.includes(JourneyPhase.BEFORE)) {
+      implied.push(`f.booked_until > ${at}::timestamptz`);
+    }
+    if (phases.includes(JourneyPhase.AFTER)) {
+      implied.push(
+        `f.departed_until > ${at}::timestamptz - make_interval(days => ${days}::integer)`,
+      );
+    }
+    return sure(`(${joined(implied, 'OR')} AND ${exact})`);
+  },
+  stayOverlaps: (p: SqlParams, destination: string, from: string | null, to: string | null) =>
     sure(
-      minScore === STRONG_INTEREST_SCORE
-        ? `v.strong_interests && ${p.add(interestIds)}::uuid[]`
-        : `EXISTS (SELECT 1 FROM visitor_interests vi WHERE vi.visitor_id = v.id` +
-            ` AND vi.interest_id = ANY(${p.add(interestIds)}::uuid[]) AND vi.score >= ${p.add(minScore)}::float8)`,
+      `f.visitor_id IN (${stayOverlapsSql(p.add(destination), from === null ? null : p.add(from), to === null ? null : p.add(to))})`,
     ),
-  interestsAll: (p: SqlParams, interestIds: string[], minScore: number) =>
-    sure(
-      minScore === STRONG_INTEREST_SCORE
-        ? `v.strong_interests @> ${p.add(interestIds)}::uuid[]`
-        : `(${interestIds
-            .map(
-              (id) =>
-                `EXISTS (SELECT 1 FROM visitor_interests vi WHERE vi.visitor_id = v.id` +
-                ` AND vi.interest_id = ${p.add(id)}::uuid AND vi.score >= ${p.add(minScore)}::float8)`,
-            )
-            .join(' AND ')})`,
-    ),
-  phases: (p: SqlParams, phases: JourneyPhase[], now: string, afterDays: number) =>
-    sure(`${phaseSql('v', p.add(now), p.add(afterDays))} = ANY(${p.add(phases)}::text[])`),
-  stayOverlaps: (p: SqlParams, from: string | null, to: string | null) =>
-    sure(stayOverlapsSql('v', p.add(from), p.add(to))),
   countries: (p: SqlParams, codes: string[]) => ({
-    sql: `v.country_code = ANY(${p.add(codes)}::text[])`,
+    sql: `f.country_code = ANY(${p.add(codes)}::text[])`,
     nullable: true,
   }),
   locales: (p: SqlParams, tags: string[]) => ({
-    sql: `(v.locale = ANY(${p.add(tags)}::text[]) OR v.locale LIKE ANY(${p.add(tags.map((t) => `${t}-%`))}::text[]))`,
+    sql: `(f.locale = ANY(${p.add(tags)}::text[]) OR f.locale LIKE ANY(${p.add(tags.map((t) => `${t}-%`))}::text[]))`,
     nullable: true,
   }),
-  tagsAny: (p: SqlParams, tags: string[]) => sure(`v.tags && ${p.add(tags)}::text[]`),
+  tagsAny: (p: SqlParams, tags: string[]) => sure(`f.tags && ${p.add(tags)}::text[]`),
   ambassadorTiers: (p: SqlParams, tiers: AmbassadorTier[]) =>
-    sure(`${AMBASSADOR_SQL.tier('v')} = ANY(${p.add(tiers)}::text[])`),
+    sure(`f.ambassador_tier::text = ANY(${p.add(tiers)}::text[])`),
   minAmbassadorScore: (p: SqlParams, min: number) =>
-    sure(`${AMBASSADOR_SQL.score('v')} >= ${p.add(min)}::float8`),
+    sure(`f.ambassador_score >= ${p.add(min)}::float8`),
   hasConsent: (p: SqlParams, channel: Channel | null, purpose: ConsentPurpose) =>
-    sure(grantedConsentSql('v', p.add(channel), p.add(purpose))),
-  interactedSince: (p: SqlParams, since: string) =>
+    sure(grantedConsentSql('f', p.add(channel), p.add(purpose))),
+  interactedSince: (p: SqlParams, destination: string, since: string) =>
     sure(
-      `EXISTS (SELECT 1 FROM interactions i WHERE i.visitor_id = v.id` +
+      `f.visitor_id IN (SELECT i.visitor_id FROM interactions i` +
+        ` WHERE i.destination_id = ${p.add(destination)}::uuid AND i.visitor_id IS NOT NULL` +
         ` AND i.occurred_at >= ${p.add(since)}::timestamptz)`,
     ),
 };
 
 export interface CompileContext {
-  /** slug → interest id, in the caller's destination; must hold every slug of the filter. */
-  interestIds: ReadonlyMap<string, string>;
+  /** The caller's destination (criteria reading other tables are scoped to it). */
+  destinationId: string;
+  /** slug → interest, in the caller's destination; must hold every slug of the filter. */
+  interests: ReadonlyMap<string, InterestRef>;
   /** Needed when the filter uses phases: the instant and the destination's afterStayDays. */
   phase?: { now: string; afterDays: number };
 }
 
 /**
- * The SQL boolean expression of a normalised filter over alias `v`, its values added to
+ * The SQL boolean expression of a normalised filter over alias `f` (SEGMENT_FACTS), its values added to
  * `params`. TRUE for an empty filter. The caller adds the tenant scope (see SegmentsService).
  */
 export function compileFilter(
@@ -521,20 +574,27 @@ function compileNode(
 ): SqlCondition {
   const minScore = node.minInterestScore ?? inheritedMinScore;
   const parts: SqlCondition[] = [];
-  const ids = (slugs: string[]) =>
+  const refs = (slugs: string[]) =>
     slugs.map((slug) => {
-      const id = context.interestIds.get(slug);
-      if (!id) throw new Error(`compileFilter: interest ${slug} was not resolved`);
-      return id;
+      const ref = context.interests.get(slug);
+      if (!ref) throw new Error(`compileFilter: interest ${slug} was not resolved`);
+      return ref;
     });
-  if (node.interestsAny) parts.push(SEGMENT_SQL.interestsAny(p, ids(node.interestsAny), minScore));
-  if (node.interestsAll) parts.push(SEGMENT_SQL.interestsAll(p, ids(node.interestsAll), minScore));
+  const destination = context.destinationId;
+  if (node.interestsAny) {
+    parts.push(SEGMENT_SQL.interestsAny(p, destination, refs(node.interestsAny), minScore));
+  }
+  if (node.interestsAll) {
+    parts.push(SEGMENT_SQL.interestsAll(p, destination, refs(node.interestsAll), minScore));
+  }
   if (node.phases) {
     if (!context.phase) throw new Error('compileFilter: phases need the phase parameters');
     parts.push(SEGMENT_SQL.phases(p, node.phases, context.phase.now, context.phase.afterDays));
   }
   if (node.stayOverlaps) {
-    parts.push(SEGMENT_SQL.stayOverlaps(p, node.stayOverlaps.from, node.stayOverlaps.to));
+    parts.push(
+      SEGMENT_SQL.stayOverlaps(p, destination, node.stayOverlaps.from, node.stayOverlaps.to),
+    );
   }
   if (node.countries) parts.push(SEGMENT_SQL.countries(p, node.countries));
   if (node.locales) parts.push(SEGMENT_SQL.locales(p, node.locales));
@@ -546,7 +606,9 @@ function compileNode(
   if (node.hasConsent) {
     parts.push(SEGMENT_SQL.hasConsent(p, node.hasConsent.channel, node.hasConsent.purpose));
   }
-  if (node.interactedSince) parts.push(SEGMENT_SQL.interactedSince(p, node.interactedSince));
+  if (node.interactedSince) {
+    parts.push(SEGMENT_SQL.interactedSince(p, destination, node.interactedSince));
+  }
   for (const child of node.and ?? []) parts.push(compileNode(child, context, p, minScore));
   if (node.or) {
     const branches = node.or.map((child) => compileNode(child, context, p, minScore));

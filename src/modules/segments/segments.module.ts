@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DestinationsModule } from '../destinations/destinations.module.js';
-import { InterestsModule } from '../interests/interests.module.js';
 import { SegmentEntity } from './segment.entity.js';
 import { SegmentsResolver } from './segments.resolver.js';
 import { SegmentsService } from './segments.service.js';
@@ -13,7 +12,7 @@ import { VisitorsQueryResolver } from './visitors-query.resolver.js';
  * segments, and `visitors(filter)`. Exports SegmentsService for campaigns.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([SegmentEntity]), InterestsModule, DestinationsModule],
+  imports: [TypeOrmModule.forFeature([SegmentEntity]), DestinationsModule],
   providers: [SegmentsService, SegmentsResolver, VisitorsQueryResolver],
   exports: [SegmentsService],
 })

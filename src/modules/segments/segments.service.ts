@@ -13,7 +13,6 @@ import { assertId, isUuid } from '../../common/validation.js';
 import type { AuthContext } from '../access/auth-context.js';
 import { DestinationsService } from '../destinations/destinations.service.js';
 import type { DestinationEntity } from '../destinations/destination.entity.js';
-import { InterestsService } from '../interests/interests.service.js';
 import { phaseParams, phaseSql } from '../stays/journey-phase.js';
 import { ConsentPurpose } from '../visitors/consent.entity.js';
 import { requiresProfilingConsent } from '../visitors/visitor-access.js';
@@ -26,14 +25,16 @@ import {
   type ProtectedInsights,
 } from './audience-insights.policy.js';
 import {
-  AMBASSADOR_SQL,
   assertValidFilter,
   checkFilter,
   compileFilter,
   DEFAULT_MIN_INTEREST_SCORE,
   filterKey,
   grantedConsentSql,
+  interestMask,
+  SEGMENT_FACTS,
   SqlParams,
+  type InterestRef,
   type NormalizedFilter,
   type SegmentFilterLike,
 } from './segment-filter.compiler.js';
@@ -42,7 +43,8 @@ import { SegmentEntity } from './segment.entity.js';
 /** A filter compiled for one caller: what counts, pages, breakdowns (and campaigns) run. */
 export interface CompiledSegment {
   /**
-   * One SQL boolean expression over the alias `v` (`FROM visitors v`): the caller's scope (their
+   * One SQL boolean expression over the alias `f` (`FROM ${SEGMENT_FACTS}`, one row per visitor;
+   * join `visitors v ON v.id = f.visitor_id` for the rows themselves): the caller's scope (their
    * destination, visitors not erased, PROFILING consent for API keys) AND the filter.
    */
   where: string;
@@ -56,6 +58,8 @@ export interface CompiledSegment {
   minInterestScore: number;
   /** The instant the phases were computed at. */
   now: Date;
+  /** The caller's destination. */
+  destinationId: string;
 }
 
 export interface CompileOptions {
@@ -100,7 +104,6 @@ export class SegmentsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectRepository(SegmentEntity) private readonly segments: Repository<SegmentEntity>,
-    private readonly interests: InterestsService,
     private readonly destinations: DestinationsService,
     private readonly clock: Clock,
   ) {}
@@ -117,21 +120,21 @@ export class SegmentsService {
     options: CompileOptions = {},
   ): Promise<CompiledSegment> {
     const checked = checkFilter(filter);
-    const interestIds = checked.slugs.length
-      ? await this.interestIds(auth)
-      : new Map<string, string>();
+    const interests = checked.slugs.length
+      ? await this.interestRefs(auth, checked.slugs)
+      : new Map<string, InterestRef>();
     assertValidFilter(
       checked,
-      checked.slugs.filter((s) => !interestIds.has(s)),
+      checked.slugs.filter((s) => !interests.has(s)),
     );
     const now = options.now ?? this.clock.now();
     const p = new SqlParams();
-    const scope = [`v.destination_id = ${p.add(auth.destinationId)}::uuid`];
+    const scope = [`f.destination_id = ${p.add(auth.destinationId)}::uuid`];
     if (!options.includeErased || requiresProfilingConsent(auth)) {
-      scope.push('v.erased_at IS NULL');
+      scope.push('NOT f.erased');
     }
     if (requiresProfilingConsent(auth)) {
-      scope.push(grantedConsentSql('v', p.add(null), p.add(ConsentPurpose.PROFILING)));
+      scope.push(grantedConsentSql('f', p.add(null), p.add(ConsentPurpose.PROFILING)));
     }
     const phase = checked.usesPhases
       ? {
@@ -139,7 +142,11 @@ export class SegmentsService {
           afterDays: (options.destination ?? (await this.destination(auth))).afterStayDays,
         }
       : undefined;
-    const sql = compileFilter(checked.filter, { interestIds, phase }, p);
+    const sql = compileFilter(
+      checked.filter,
+      { destinationId: auth.destinationId, interests, phase },
+      p,
+    );
     return {
       where: sql === 'TRUE' ? scope.join(' AND ') : `${scope.join(' AND ')} AND (${sql})`,
       params: p.values,
@@ -147,6 +154,7 @@ export class SegmentsService {
       filterKey: filterKey(checked.filter),
       minInterestScore: checked.filter.minInterestScore ?? DEFAULT_MIN_INTEREST_SCORE,
       now,
+      destinationId: auth.destinationId,
     };
   }
 
@@ -174,14 +182,15 @@ export class SegmentsService {
     const compiled = await this.compile(auth, filter);
     const p = new SqlParams(compiled.params);
     const cursor = afterAt
-      ? ` AND (v.created_at, v.id) > (${p.add(afterAt.toISOString())}::timestamptz, ${p.add(after!.id)}::uuid)`
+      ? ` AND (f.created_at, f.visitor_id) > (${p.add(afterAt.toISOString())}::timestamptz, ${p.add(after!.id)}::uuid)`
       : '';
     const [rows, total] = await Promise.all([
       limit === 0
         ? Promise.resolve([])
         : this.dataSource.query(
-            `SELECT v.* FROM visitors v WHERE ${compiled.where}${cursor}
-             ORDER BY v.created_at, v.id LIMIT ${p.add(limit + 1)}::int`,
+            `SELECT v.* FROM ${SEGMENT_FACTS} JOIN visitors v ON v.id = f.visitor_id
+              WHERE ${compiled.where}${cursor}
+              ORDER BY f.created_at, f.visitor_id LIMIT ${p.add(limit + 1)}::int`,
             p.values,
           ),
       this.countCompiled(compiled),
@@ -200,8 +209,9 @@ export class SegmentsService {
     const [breakdowns, sample] = await Promise.all([
       this.breakdowns(compiled, destination, false),
       this.dataSource.query(
-        `SELECT v.* FROM visitors v WHERE ${compiled.where}
-         ORDER BY v.created_at DESC, v.id DESC LIMIT ${p.add(SAMPLE_SIZE)}::int`,
+        `SELECT v.* FROM ${SEGMENT_FACTS} JOIN visitors v ON v.id = f.visitor_id
+          WHERE ${compiled.where}
+          ORDER BY f.created_at DESC, f.visitor_id DESC LIMIT ${p.add(SAMPLE_SIZE)}::int`,
         p.values,
       ),
     ]);
@@ -246,7 +256,8 @@ export class SegmentsService {
     const compiled = await this.compile(auth, filter);
     const p = new SqlParams(compiled.params);
     const rows: { id: string }[] = await this.dataSource.query(
-      `SELECT v.id FROM visitors v WHERE ${compiled.where} AND v.id = ANY(${p.add(ids)}::uuid[])`,
+      `SELECT f.visitor_id AS id FROM ${SEGMENT_FACTS}
+        WHERE ${compiled.where} AND f.visitor_id = ANY(${p.add(ids)}::uuid[])`,
       p.values,
     );
     return rows.map((r) => r.id);
@@ -316,7 +327,7 @@ export class SegmentsService {
 
   private async countCompiled(compiled: CompiledSegment): Promise<number> {
     const [row]: { n: number }[] = await this.dataSource.query(
-      `SELECT count(*)::int AS n FROM visitors v WHERE ${compiled.where}`,
+      `SELECT count(*)::int AS n FROM ${SEGMENT_FACTS} WHERE ${compiled.where}`,
       compiled.params,
     );
     return row.n;
@@ -334,7 +345,7 @@ export class SegmentsService {
   ): Promise<Breakdowns> {
     const p = new SqlParams(compiled.params);
     const { phaseNow, phaseAfterDays } = phaseParams(compiled.now, destination.afterStayDays);
-    const phase = phaseSql('v', p.add(phaseNow), p.add(phaseAfterDays));
+    const phase = phaseSql('f', p.add(phaseNow), p.add(phaseAfterDays));
     const groups = (select: string) =>
       `(SELECT coalesce(json_agg(json_build_object('key', g.key, 'count', g.count)
                  ORDER BY g.count DESC, g.key), '[]'::json)
@@ -348,27 +359,14 @@ export class SegmentsService {
       by_tier: KeyCount[];
     }[] = await this.dataSource.query(
       `WITH m AS MATERIALIZED (
-         SELECT v.id, v.country_code, v.strong_interests, ${phase} AS phase,
-                ${AMBASSADOR_SQL.tier('v')} AS tier
-           FROM visitors v
+         SELECT f.visitor_id AS id, f.country_code, f.interest_bits, ${phase} AS phase,
+                f.ambassador_tier::text AS tier
+           FROM ${SEGMENT_FACTS}
           WHERE ${compiled.where}
        )
        SELECT (SELECT count(*) FROM m)::int AS total,
               ${fingerprint ? '(SELECT coalesce(bit_xor(uuid_hash_extended(m.id, 0)), 0) FROM m)::text' : 'NULL'} AS fingerprint,
-              ${groups(
-                compiled.minInterestScore === DEFAULT_MIN_INTEREST_SCORE
-                  ? // The cached set of the row (see SEGMENT_SQL.interestsAny): no join per visitor.
-                    `SELECT i.slug AS key, count(*)::int AS count
-                       FROM m CROSS JOIN unnest(m.strong_interests) AS x(id)
-                       JOIN interests i ON i.id = x.id
-                      GROUP BY i.slug`
-                  : `SELECT i.slug AS key, count(*)::int AS count
-                       FROM m
-                       JOIN visitor_interests vi ON vi.visitor_id = m.id
-                        AND vi.score >= ${p.add(compiled.minInterestScore)}::float8
-                       JOIN interests i ON i.id = vi.interest_id
-                      GROUP BY i.slug`,
-              )} AS by_interest,
+              ${groups(await this.byInterestSql(compiled, p))} AS by_interest,
               ${groups(
                 `SELECT coalesce(m.country_code, ${p.add(UNKNOWN_KEY)}::text) AS key, count(*)::int AS count
                    FROM m GROUP BY 1`,
@@ -388,6 +386,40 @@ export class SegmentsService {
     };
   }
 
+  /**
+   * Counts by interest of the selected visitors `m` (key, count; only counts above 0). At the
+   * cached threshold, one pass over `m` testing each interest's bit (its mask a parameter), plus
+   * the scores of interests without a bit; at another threshold, the scores.
+   */
+  private async byInterestSql(compiled: CompiledSegment, p: SqlParams): Promise<string> {
+    const scored = (ids: string) =>
+      `SELECT i.slug AS key, count(*)::int AS count
+         FROM m
+         JOIN visitor_interests vi ON vi.visitor_id = m.id
+          AND vi.score >= ${p.add(compiled.minInterestScore)}::float8
+         JOIN interests i ON i.id = vi.interest_id${ids}
+        GROUP BY i.slug`;
+    if (compiled.minInterestScore !== DEFAULT_MIN_INTEREST_SCORE) return scored('');
+    const interests = [...(await this.interestRefs(compiled.destinationId)).entries()];
+    const bitted = interests.filter(([, i]) => i.bit !== null);
+    const parts = [];
+    if (bitted.length) {
+      const counts = bitted.map(
+        ([, i]) =>
+          `count(*) FILTER (WHERE m.interest_bits & ${p.add(interestMask([i]))}::bigint <> 0)`,
+      );
+      parts.push(`SELECT x.key, x.count::int AS count
+          FROM (SELECT ARRAY[${counts.join(', ')}] AS counts FROM m) c
+         CROSS JOIN LATERAL unnest(${p.add(bitted.map(([slug]) => slug))}::text[], c.counts) AS x(key, count)
+         WHERE x.count > 0`);
+    }
+    const unbitted = interests.filter(([, i]) => i.bit === null).map(([, i]) => i.id);
+    if (unbitted.length) parts.push(scored(` AND i.id = ANY(${p.add(unbitted)}::uuid[])`));
+    return parts.length
+      ? parts.join(' UNION ALL ')
+      : 'SELECT NULL::text AS key, 0 AS count WHERE false';
+  }
+
   private async exactInsights(
     auth: AuthContext,
     filter: SegmentFilterLike | null | undefined,
@@ -398,9 +430,22 @@ export class SegmentsService {
     return { ...exact, filterKey: compiled.filterKey };
   }
 
-  private async interestIds(auth: AuthContext): Promise<Map<string, string>> {
-    const interests = await this.interests.list(auth);
-    return new Map(interests.map((i) => [i.slug, i.id]));
+  /**
+   * The destination's interests (slug → id and bit), read directly: the compiler needs the bits,
+   * which the entity does not expose. With `slugs`, only those.
+   */
+  private async interestRefs(
+    authOrDestination: AuthContext | string,
+    slugs?: string[],
+  ): Promise<Map<string, InterestRef>> {
+    const destinationId =
+      typeof authOrDestination === 'string' ? authOrDestination : authOrDestination.destinationId;
+    const rows: { slug: string; id: string; bit: number | null }[] = await this.dataSource.query(
+      `SELECT slug, id, bit FROM interests WHERE destination_id = $1::uuid
+          AND ($2::text[] IS NULL OR slug = ANY($2::text[]))`,
+      [destinationId, slugs ?? null],
+    );
+    return new Map(rows.map((r) => [r.slug, { id: r.id, bit: r.bit }]));
   }
 
   private destination(auth: AuthContext): Promise<DestinationEntity> {

@@ -20,14 +20,17 @@ describe('phase SQL helpers', () => {
   it('refuses anything but an alias and parameter names (no SQL through them)', () => {
     expect(() => phaseSql('v; DROP TABLE stays')).toThrow(/alias/);
     expect(() => phaseSql('v', "'2026-01-01'")).toThrow(/parameter/);
-    expect(() => stayOverlapsSql('v', ':from', '1=1) OR (true')).toThrow(/parameter/);
+    expect(() => stayOverlapsSql('$1', ':from', '1=1) OR (true')).toThrow(/parameter/);
+    expect(() => stayOverlapsSql("'x'", null, null)).toThrow(/parameter/);
   });
 
   it('writes the overlap of half-open stays, cancelled ones ignored', () => {
-    const sql = stayOverlapsSql('v', ':from', ':to');
+    const sql = stayOverlapsSql('$1', ':from', ':to');
     expect(sql).toContain("status <> 'CANCELLED'");
-    expect(sql).toContain('s_ov.destination_id = v.destination_id');
+    expect(sql).toContain('s_ov.destination_id = $1::uuid');
     expect(sql).toContain('s_ov.departure_at > :from::timestamptz');
     expect(sql).toContain('s_ov.arrival_at < :to::timestamptz');
+    // An open bound has no condition.
+    expect(stayOverlapsSql('$1', null, null)).not.toMatch(/departure_at|arrival_at/);
   });
 });

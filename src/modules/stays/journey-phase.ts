@@ -66,20 +66,26 @@ export function phaseParams(
 }
 
 /**
- * "The visitor `visitorAlias` has a stay, not cancelled, that overlaps [from, to)" as SQL, for the
- * segments' `stayOverlaps` filter: stays are half-open intervals [arrivalAt, departureAt), so a
- * stay that ends exactly at `from` does not overlap. Either bound may be open-ended (NULL).
+ * The ids of the visitors of a destination with a stay, not cancelled, that overlaps [from, to),
+ * as a SELECT, for the segments' `stayOverlaps` filter (`f.visitor_id IN (…)`): stays are
+ * half-open intervals [arrivalAt, departureAt), so a stay that ends exactly at `from` does not
+ * overlap. A NULL bound is open-ended and has no condition. Uncorrelated, the planner runs it once
+ * as a set (a semi-join, or a hashed subplan under OR / NOT), index-only on stays_live_departure.
  */
-export function stayOverlapsSql(visitorAlias: string, from: string, to: string): string {
-  const alias = checked(visitorAlias, IDENTIFIER, 'alias');
-  const f = checked(from, PARAMETER, 'parameter');
-  const t = checked(to, PARAMETER, 'parameter');
-  return (
-    // The destination condition lets the planner join stays of the destination to its visitors
-    // as a set (a hash semi-join) instead of probing per visitor.
-    `EXISTS (SELECT 1 FROM stays s_ov WHERE s_ov.visitor_id = ${alias}.id` +
-    ` AND s_ov.destination_id = ${alias}.destination_id AND s_ov.status <> 'CANCELLED'` +
-    ` AND (${f}::timestamptz IS NULL OR s_ov.departure_at > ${f}::timestamptz)` +
-    ` AND (${t}::timestamptz IS NULL OR s_ov.arrival_at < ${t}::timestamptz))`
-  );
+export function stayOverlapsSql(
+  destination: string,
+  from: string | null,
+  to: string | null,
+): string {
+  const conditions = [
+    `s_ov.destination_id = ${checked(destination, PARAMETER, 'parameter')}::uuid`,
+    "s_ov.status <> 'CANCELLED'",
+  ];
+  if (from !== null) {
+    conditions.push(`s_ov.departure_at > ${checked(from, PARAMETER, 'parameter')}::timestamptz`);
+  }
+  if (to !== null) {
+    conditions.push(`s_ov.arrival_at < ${checked(to, PARAMETER, 'parameter')}::timestamptz`);
+  }
+  return `SELECT s_ov.visitor_id FROM stays s_ov WHERE ${conditions.join(' AND ')}`;
 }

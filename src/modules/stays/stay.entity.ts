@@ -26,6 +26,7 @@ registerEnumType(StayStatus, { name: 'StayStatus' });
 @Entity('stays')
 @Index(['visitorId', 'arrivalAt'])
 @Index('stays_source_ref_key', { synchronize: false }) // unique (destination_id, source, external_ref) where external_ref is not null
+@Index('stays_live_departure', { synchronize: false }) // (destination_id, departure_at) INCLUDE (arrival_at, visitor_id) where not cancelled: segments' stayOverlaps
 export class StayEntity extends TenantScopedEntity {
   @Field(() => ID)
   @PrimaryGeneratedColumn('uuid')

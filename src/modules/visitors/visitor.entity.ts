@@ -24,8 +24,6 @@ const DERIVED = { select: false, insert: false, update: false } as const;
 @Entity('visitors')
 @Index(['destinationId', 'createdAt', 'id'])
 @Index('visitors_destination_email_key', { synchronize: false }) // unique (destination_id, email) where email is not null
-@Index('visitors_strong_interests', { synchronize: false }) // GIN (strong_interests)
-@Index('visitors_live_country', { synchronize: false }) // (destination_id, country_code) where not erased: segment counts
 export class VisitorEntity extends TenantScopedEntity {
   @Field(() => ID)
   @PrimaryGeneratedColumn('uuid')
