@@ -245,13 +245,13 @@ export async function generatePopulation(
   // consistent with the score (segments read only score and tier).
   await step(
     'ambassador_scores',
-    `INSERT INTO ambassador_scores (destination_id, visitor_id, score, tier, rank, reach, ratio,
+    `INSERT INTO ambassador_scores (destination_id, visitor_id, score, tier, reach, ratio,
                                     amplification, engagement, activity, sentiment, recency,
                                     posts, computed_at)
      SELECT $1, id, score,
             (CASE WHEN score >= 75 AND posts >= 3 THEN 'AMBASSADOR' WHEN score >= 50 THEN 'ADVOCATE'
                   WHEN score >= 25 THEN 'FAN' ELSE 'NONE' END)::ambassador_tier,
-            NULL, random(), random(), random(), random(), random(), random(), random(), posts, now()
+            random(), random(), random(), random(), random(), random(), random(), posts, now()
        FROM (SELECT id, round((100 * power(random(), 4))::numeric, 2)::float8 AS score,
                     floor(power(random(), 2) * 12)::int AS posts
                FROM bench_people WHERE kind <> 'erased' AND random() < 0.3 ORDER BY id) a`,

@@ -207,7 +207,9 @@ SELECT c.visitor_id, c.score,
              WHEN c.score >= s.fan_threshold THEN 'FAN'
              ELSE 'NONE' END)::ambassador_tier AS tier,
        ${COMPONENTS.map((k) => round4(`c.${k}`)).join(', ')}, c.posts
-  FROM scored c CROSS JOIN s`;
+  FROM scored c CROSS JOIN s
+ -- In key order, so that the writes that follow walk the indexes on visitor_id in order.
+ ORDER BY c.visitor_id`;
 
 const VALUE_COLUMNS = ['score', 'tier', ...COMPONENTS, 'posts'];
 
