@@ -467,11 +467,21 @@ class HandWritten {
   async page(c: Case): Promise<number> {
     const { where, params } = this.statement(c);
     const [, count] = await Promise.all([
-      this.pool.query(
-        `SELECT v.* FROM segment_facts f JOIN visitors v ON v.id = f.visitor_id
-          WHERE ${where} ORDER BY f.created_at, f.visitor_id LIMIT 51`,
-        params,
-      ),
+      // As the service does: the page without parallel workers, next to the count.
+      this.pool.connect().then(async (client) => {
+        try {
+          await client.query('BEGIN; SET LOCAL max_parallel_workers_per_gather = 0');
+          const r = await client.query(
+            `SELECT v.* FROM segment_facts f JOIN visitors v ON v.id = f.visitor_id
+              WHERE ${where} ORDER BY f.created_at, f.visitor_id LIMIT 51`,
+            params,
+          );
+          await client.query('COMMIT');
+          return r;
+        } finally {
+          client.release();
+        }
+      }),
       this.pool.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM segment_facts f WHERE ${where}`,
         params,

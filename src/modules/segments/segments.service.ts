@@ -187,12 +187,18 @@ export class SegmentsService {
     const [rows, total] = await Promise.all([
       limit === 0
         ? Promise.resolve([])
-        : this.dataSource.query(
-            `SELECT v.* FROM ${SEGMENT_FACTS} JOIN visitors v ON v.id = f.visitor_id
-              WHERE ${compiled.where}${cursor}
-              ORDER BY f.created_at, f.visitor_id LIMIT ${p.add(limit + 1)}::int`,
-            p.values,
-          ),
+        : // The page runs next to the exact count, which takes the parallel workers: a page of
+          // at most 101 rows in index order gains nothing from its own (the planner cannot
+          // estimate `stay_phase() = …` and would sort a parallel scan for it).
+          this.dataSource.transaction(async (m) => {
+            await m.query('SET LOCAL max_parallel_workers_per_gather = 0');
+            return m.query(
+              `SELECT v.* FROM ${SEGMENT_FACTS} JOIN visitors v ON v.id = f.visitor_id
+                WHERE ${compiled.where}${cursor}
+                ORDER BY f.created_at, f.visitor_id LIMIT ${p.add(limit + 1)}::int`,
+              p.values,
+            ) as Promise<Record<string, unknown>[]>;
+          }),
       this.countCompiled(compiled),
     ]);
     return toConnection(this.hydrate(rows), limit, total, (v) => v.createdAt.toISOString());
