@@ -56,9 +56,9 @@ export interface RefreshResult {
 
 /**
  * Interests scored at least this are the visitor's "strong" interests, cached on the visitor row
- * (`visitors.strong_interests`, projected as bits into `segment_facts`) by triggers on visitor_interests (the SQL function
- * `strong_interests_of`, migration SegmentCacheMaintenance, holds the same number): segments'
- * default threshold.
+ * (`visitors.strong_interests`, projected as bits into `segment_facts`) by triggers on
+ * visitor_interests (the SQL function `strong_interests_of`, migration SegmentCacheMaintenance,
+ * holds the same number): segments' default threshold.
  */
 export const STRONG_INTEREST_SCORE = 0.2;
 
