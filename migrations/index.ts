@@ -13,6 +13,7 @@ import * as m10 from './1796009000000-SegmentCountIndex.js';
 import * as m11 from './1796012000000-SegmentFacts.js';
 import * as m12 from './1796018242922-AmbassadorRanks.js';
 import * as m13 from './1796019544164-AmbassadorVisitorKeys.js';
+import * as m14 from './1796020000000-StrongInterestCrossings.js';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const migrations: Function[] = [
@@ -30,4 +31,5 @@ export const migrations: Function[] = [
   ...Object.values(m11),
   ...Object.values(m12),
   ...Object.values(m13),
+  ...Object.values(m14),
 ];

@@ -460,4 +460,49 @@ describe('segment caches follow every write (e2e)', () => {
     ).toContain('gwen');
     await expectCachesExact();
   });
+
+  it('follows scores written by hand: only crossings of the strong threshold change it', async () => {
+    await createVisitor('carol');
+    await createVisitor('dan');
+    const [{ id: wine }]: { id: string }[] = await db.query(
+      "SELECT id FROM interests WHERE destination_id = $1 AND slug = 'wine-drinks'",
+      [a.destination.id],
+    );
+    const set = (name: string, score: number) =>
+      db.query(
+        `INSERT INTO visitor_interests (destination_id, visitor_id, interest_id, score,
+                                        evidence_count, last_evidence_at, sources, computed_at)
+         VALUES ($1, $2, $3, $4, 1, now(), '{DECLARED}', now())
+         ON CONFLICT (visitor_id, interest_id) DO UPDATE SET score = excluded.score`,
+        [a.destination.id, id(name), wine, score],
+      );
+    const WINE = { interestsAny: ['wine-drinks'] };
+    await set('carol', 0.1); // inserted below the threshold
+    expect(await members(WINE)).toEqual([]);
+    await set('carol', 0.3); // crosses up
+    expect(await members(WINE)).toEqual(['carol']);
+    await set('carol', 0.25); // moves above it
+    await set('dan', 0.5);
+    expect(await members(WINE)).toEqual(['carol', 'dan']);
+    await set('carol', 0.19); // crosses down
+    expect(await members(WINE)).toEqual(['dan']);
+    // A row moved to another visitor (as a merge may move it): both are recomputed. Carol's
+    // own row (below the threshold) goes first, which changes nothing.
+    await db.query('DELETE FROM visitor_interests WHERE visitor_id = $1 AND interest_id = $2', [
+      id('carol'),
+      wine,
+    ]);
+    expect(await members(WINE)).toEqual(['dan']);
+    await db.query(
+      'UPDATE visitor_interests SET visitor_id = $2 WHERE visitor_id = $1 AND interest_id = $3',
+      [id('dan'), id('carol'), wine],
+    );
+    expect(await members(WINE)).toEqual(['carol']);
+    await db.query('DELETE FROM visitor_interests WHERE visitor_id = $1 AND interest_id = $2', [
+      id('carol'),
+      wine,
+    ]);
+    expect(await members(WINE)).toEqual([]);
+    await expectCachesExact();
+  });
 });
