@@ -404,7 +404,9 @@ describe('visitor merge, GDPR export and erasure (e2e)', () => {
         // SHA-256 (a random hex string may well contain "999", so that is not asserted on).
         expect(suppressed.address_hash).toMatch(/^[0-9a-f]{64}$/);
         for (const clear of [email, '999', 'twitter:999', 'marie_e'])
-          expect(suppressed.address_hash).not.toBe(createHash('sha256').update(clear).digest('hex'));
+          expect(suppressed.address_hash).not.toBe(
+            createHash('sha256').update(clear).digest('hex'),
+          );
       }
       // The hash is of the normalised address: the import and messaging checks find it.
       const suppression = app.runtime.app.get(SuppressionService);
