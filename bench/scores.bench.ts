@@ -1,16 +1,15 @@
 import pg from 'pg';
 import { AmbassadorScoresService } from '../src/modules/ambassadors/ambassador-scores.service.js';
 import { DestinationsService } from '../src/modules/destinations/destinations.service.js';
-import { benchRuntime, report } from './harness.js';
+import { benchRuntime, bulkLoad, report } from './harness.js';
 
 const VISITORS = 1_000_000;
 const INTERACTIONS_PER_VISITOR = 10;
 const LOADED_TABLES = ['visitors', 'social_identities', 'interactions', 'segment_facts'];
 
 /**
- * One destination's social population, generated inside PostgreSQL (INSERT … SELECT
- * generate_series, the segments generator's way: nothing crosses the wire, which beats COPY from
- * Node; triggers and plain indexes off while loading, indexes rebuilt after):
+ * One destination's social population, generated inside PostgreSQL (`bulkLoad`: INSERT … SELECT
+ * generate_series, triggers and plain indexes off while loading, indexes rebuilt after):
  * `visitors` visitors with one X identity each (followers log-uniform up to ~8,000), and
  * `interactions` interactions over the last 120 days by authors drawn with a skew (a few very
  * active people, a long tail): 30% posts (POST, MENTION, QUOTE, REPLY) with metrics and
@@ -23,26 +22,7 @@ async function generate(
   interactions: number,
   log: (line: string) => void,
 ) {
-  const step = async (label: string, sql: string, params: unknown[]) => {
-    const t = process.hrtime.bigint();
-    const r = await client.query(sql, params);
-    log(
-      `  ${label}: ${r.rowCount} rows, ${(Number(process.hrtime.bigint() - t) / 1e9).toFixed(1)} s`,
-    );
-  };
-  await client.query(
-    "SET synchronous_commit = off; SET work_mem = '256MB'; SET maintenance_work_mem = '512MB'",
-  );
-  await client.query("SET session_replication_role = 'replica'");
-  await client.query('SELECT setseed(0.42)');
-  const { rows: indexes } = await client.query<{ name: string; definition: string }>(
-    `SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS definition
-       FROM pg_index i
-      WHERE i.indrelid = ANY($1::regclass[])
-        AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)`,
-    [LOADED_TABLES],
-  );
-  for (const index of indexes) await client.query(`DROP INDEX ${index.name}`);
+  const { step, finish } = await bulkLoad(client, LOADED_TABLES, log);
 
   await step(
     'people',
@@ -109,13 +89,7 @@ async function generate(
     [destinationId],
   );
   await client.query('DROP TABLE bench_people');
-  await client.query("SET session_replication_role = 'origin'");
-  let t = process.hrtime.bigint();
-  for (const index of indexes) await client.query(index.definition);
-  log(`  ${indexes.length} indexes: ${(Number(process.hrtime.bigint() - t) / 1e9).toFixed(1)} s`);
-  t = process.hrtime.bigint();
-  await client.query(`VACUUM ANALYZE ${LOADED_TABLES.join(', ')}`);
-  log(`  vacuum analyze: ${(Number(process.hrtime.bigint() - t) / 1e9).toFixed(1)} s`);
+  await finish();
 }
 
 /**

@@ -7,7 +7,7 @@ import { STRONG_INTEREST_SCORE } from '../src/modules/interests/interest-scores.
 import { InterestsService } from '../src/modules/interests/interests.service.js';
 import type { SegmentFilterLike } from '../src/modules/segments/segment-filter.compiler.js';
 import { SegmentsService } from '../src/modules/segments/segments.service.js';
-import { benchRuntime } from './harness.js';
+import { benchRuntime, bulkLoad } from './harness.js';
 
 const VISITORS = 1_000_000;
 const LOADED_TABLES = [
@@ -94,7 +94,7 @@ export interface Generated {
  * the visitor rows themselves, with the facts the database caches on them for segments computed
  * by the same functions the triggers and the score refresh use (migration SegmentsPerformance):
  * one write per row, no rewrite. Triggers (foreign keys, caches) are off while loading
- * (session_replication_role = replica, which needs a role allowed to set it: the local superuser).
+ * (`bulkLoad`).
  */
 export async function generatePopulation(
   client: pg.ClientBase,
@@ -104,29 +104,7 @@ export async function generatePopulation(
   log: (line: string) => void = () => undefined,
 ): Promise<Generated> {
   const started = process.hrtime.bigint();
-  const step = async (label: string, sql: string, params: unknown[] = [destinationId]) => {
-    const t = process.hrtime.bigint();
-    const r = await client.query(sql, params);
-    log(
-      `  ${label}: ${r.rowCount} rows, ${(Number(process.hrtime.bigint() - t) / 1e9).toFixed(1)} s`,
-    );
-  };
-  await client.query(
-    "SET synchronous_commit = off; SET work_mem = '256MB'; SET maintenance_work_mem = '512MB'",
-  );
-  await client.query("SET session_replication_role = 'replica'");
-  await client.query('SELECT setseed(0.42)');
-
-  // Plain indexes are built once at the end (3× faster than maintained row by row here); the
-  // primary keys stay. The schema after the load is the migrations' exactly.
-  const { rows: indexes } = await client.query<{ name: string; definition: string }>(
-    `SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS definition
-       FROM pg_index i
-      WHERE i.indrelid = ANY($1::regclass[])
-        AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)`,
-    [LOADED_TABLES],
-  );
-  for (const index of indexes) await client.query(`DROP INDEX ${index.name}`);
+  const { step, finish } = await bulkLoad(client, LOADED_TABLES, log, [destinationId]);
 
   const [countries, locales, zones] = weighted(PLACES);
   await step(
@@ -262,13 +240,7 @@ export async function generatePopulation(
     'segment_facts',
     'INSERT INTO segment_facts SELECT * FROM segment_facts_expected WHERE destination_id = $1',
   );
-  await client.query("SET session_replication_role = 'origin'");
-  let t = process.hrtime.bigint();
-  for (const index of indexes) await client.query(index.definition);
-  log(`  ${indexes.length} indexes: ${(Number(process.hrtime.bigint() - t) / 1e9).toFixed(1)} s`);
-  t = process.hrtime.bigint();
-  await client.query(`VACUUM ANALYZE ${LOADED_TABLES.join(', ')}`);
-  log(`  vacuum analyze: ${(Number(process.hrtime.bigint() - t) / 1e9).toFixed(1)} s`);
+  await finish();
   await checkCachedFacts(client, destinationId);
   const counts: Record<string, number> = {};
   for (const table of LOADED_TABLES) {
