@@ -126,7 +126,7 @@ CREATE TEMPORARY TABLE ambassador_next (
 
 const round4 = (x: string) => `round((${x}) * 10000) / 10000`;
 
-export const RAW_SQL = `
+const RAW_SQL = `
 INSERT INTO ambassador_raw (visitor_id, posts, ${COMPONENTS.join(', ')})
 WITH s AS (SELECT * FROM ambassador_settings WHERE destination_id = $1),
 refs AS (
@@ -181,7 +181,7 @@ SELECT a.visitor_id, a.posts,
   LEFT JOIN fol f ON f.visitor_id = a.visitor_id`;
 
 /** $1 destination. The percentiles of the raw values, the score and the tier. */
-export const SCORE_SQL = `
+const SCORE_SQL = `
 INSERT INTO ambassador_next (visitor_id, score, tier, ${COMPONENTS.join(', ')}, posts)
 WITH s AS (SELECT * FROM ambassador_settings WHERE destination_id = $1),
 pct AS (
@@ -283,8 +283,9 @@ export class AmbassadorScoresService {
   }
 
   /**
-   * Scores into a temporary table, then the tier changes (compared with the scores as they were),
-   * then the score rows that changed, in one transaction. Only the promotions come back to Node.
+   * Scores into temporary tables, then the tier changes (compared with the scores as they were),
+   * the score rows that changed or went, and the ranks, in the caller's transaction. Only the
+   * promotions come back to Node.
    */
   private async store(m: EntityManager, destinationId: string, now: Date) {
     const [{ window_days: windowDays }]: { window_days: number }[] = await m.query(

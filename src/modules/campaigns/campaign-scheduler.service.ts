@@ -238,12 +238,7 @@ export class CampaignScheduler {
       CampaignKind.BROADCAST,
     ]);
     if (!campaigns.length) return;
-    const visitors: { id: string; time_zone: string | null }[] = await this.dataSource.query(
-      `SELECT id, time_zone FROM visitors
-        WHERE id = ANY($1::uuid[]) AND destination_id = $2 AND erased_at IS NULL
-        ORDER BY id`,
-      [visitorIds, destinationId],
-    );
+    const visitors = await this.liveVisitors(destinationId, visitorIds);
     if (!visitors.length) return;
     for (const campaign of campaigns) {
       const members = new Set(
@@ -266,20 +261,13 @@ export class CampaignScheduler {
     if (!event.promotions.length) return;
     const campaigns = await this.running(event.destinationId, [CampaignKind.AMBASSADOR_PROMOTED]);
     if (!campaigns.length) return;
-    const visitors: { id: string; time_zone: string | null }[] = await this.dataSource.query(
-      `SELECT id, time_zone FROM visitors
-        WHERE id = ANY($1::uuid[]) AND destination_id = $2 AND erased_at IS NULL`,
-      [event.promotions.map((p) => p.visitorId), event.destinationId],
+    const visitors = await this.liveVisitors(
+      event.destinationId,
+      event.promotions.map((p) => p.visitorId),
     );
     const zoneOf = new Map(visitors.map((v) => [v.id, v.time_zone]));
     for (const campaign of campaigns) {
-      const members = new Set(
-        await this.segments.memberIds(
-          systemAuth(campaign.destinationId),
-          await this.filterOf(campaign),
-          [...zoneOf.keys()],
-        ),
-      );
+      const members = new Set(await this.memberIds(campaign, [...zoneOf.keys()]));
       const targets = event.promotions
         .filter((p) => members.has(p.visitorId))
         .map((p) => ({
@@ -294,6 +282,19 @@ export class CampaignScheduler {
   }
 
   // --------------------------------------------------------------- internals
+
+  /** Those of `ids` that are visitors of the destination and not erased, in id order. */
+  private liveVisitors(
+    destinationId: string,
+    ids: string[],
+  ): Promise<{ id: string; time_zone: string | null }[]> {
+    return this.dataSource.query(
+      `SELECT id, time_zone FROM visitors
+        WHERE id = ANY($1::uuid[]) AND destination_id = $2 AND erased_at IS NULL
+        ORDER BY id`,
+      [ids, destinationId],
+    );
+  }
 
   /**
    * Writes the messages of `targets` for every step. 'ignore' keeps existing rows; 'reschedule'
