@@ -719,7 +719,11 @@ describe('segments (e2e)', () => {
       const r = await insights(null);
       expect(r.visitorCount % 5).toBe(0);
       expect(Math.abs(r.visitorCount - 71)).toBeLessThanOrEqual(10);
-      expect(r.byCountry.map((g: any) => g.key)).toEqual(['FR', 'DE', 'other']);
+      // Shown groups are ordered by their published (noisy) counts: FR's 31 and DE's 20 may
+      // come out either way round; the fold comes last.
+      const keys: string[] = r.byCountry.map((g: any) => g.key);
+      expect([...keys.slice(0, -1)].sort()).toEqual(['DE', 'FR']);
+      expect(keys.at(-1)).toBe('other');
       expect(Math.abs(countOf(r.byCountry, 'FR') - 31)).toBeLessThanOrEqual(10);
       expect(Math.abs(countOf(r.byCountry, 'other') - 20)).toBeLessThanOrEqual(10);
       expect(r.byInterest.map((g: any) => g.key)).toEqual(['gastronomy']);
