@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner.js';
 import type { AuthContext } from '../src/modules/access/auth-context.js';
@@ -14,6 +13,7 @@ import { walkSearch } from '../src/modules/social/social-polling.service.js';
 import { mapXTweets } from '../src/modules/social/x-mapping.js';
 import type { TwitterApi } from 'twitter-api-v2';
 import { SocialProvider } from '../src/modules/visitors/social-identity.entity.js';
+import { fakeXBuilt, startFakeXProcess } from './fake-x-process.js';
 import { benchRuntime, cpuMeter, processCpu, report } from './harness.js';
 
 const N = Number(process.env.BENCH_N ?? 20_000);
@@ -147,77 +147,66 @@ export async function benchIngest(): Promise<void> {
     const fromX = await throughFakeX(await create('FromX'), ingest, admin, name);
 
     const { seconds: baselineSeconds, cpu: baselineCpu } = await bareInserts(url, base, posts('b'));
+    // The CPU of the same work, which a loaded machine does not inflate as much as wall time.
+    const perPage = (c: { node: number; database: number }, pages = N / PAGE) =>
+      `${((1000 * (c.node + c.database)) / pages).toFixed(1)} ms (Node.js ${((1000 * c.node) / pages).toFixed(1)}, PostgreSQL ${((1000 * c.database) / pages).toFixed(1)})`;
+    if (fromX) {
+      // Its baseline: the same rows, inserted bare, 100 at a time.
+      const bare = await bareInserts(url, base, fromX.seen);
+      const pages = fromX.posts / PAGE;
+      report(
+        `one destination's poll: ${fromX.posts} posts in ${fromX.pages} pages of ${PAGE} from the fake X server (its own process) through twitter-api-v2, walkSearch (${fromX.batches} commits) and the X mapping into the pipeline: ${fromX.seconds.toFixed(1)} s`,
+        fromX.posts / fromX.seconds,
+        fromX.seen.length / bare.seconds,
+        'interactions/s',
+      );
+      console.log(
+        `  CPU per ${PAGE} posts: ${perPage(fromX.cpu, pages)}; baseline ${perPage(bare.cpu, pages)}; the fake X server ${((1000 * fromX.fakeCpu) / pages).toFixed(1)} ms`,
+      );
+    } else {
+      console.log(
+        '(no dist/fake-x: `tsc -p test/support/fake-x/tsconfig.json` for the poll from the fake X server)',
+      );
+    }
     report(
-      `ingest, ${N} new posts in pages of ${PAGE}: ${seconds.toFixed(1)} s`,
+      `the pipeline alone, one call per page of ${PAGE} (${N} new posts made here): ${seconds.toFixed(1)} s`,
       N / seconds,
       N / baselineSeconds,
       'interactions/s',
     );
-    // The CPU of the same work, which a loaded machine does not inflate as much as wall time.
-    const perPage = (c: { node: number; database: number; pages?: number }) => {
-      const pages = c.pages ?? N / PAGE;
-      return `${((1000 * (c.node + c.database)) / pages).toFixed(1)} ms (Node.js ${((1000 * c.node) / pages).toFixed(1)}, PostgreSQL ${((1000 * c.database) / pages).toFixed(1)})`;
-    };
     report(
-      `CPU per page of new posts: ${perPage(oursCpu)}; baseline ${perPage(baselineCpu)}; as throughput on idle cores`,
+      `  CPU per page: ${perPage(oursCpu)}; baseline ${perPage(baselineCpu)}; as throughput on idle cores`,
       N / (oursCpu.node + oursCpu.database),
       N / (baselineCpu.node + baselineCpu.database),
       'interactions/s',
     );
     report(
-      `re-read of the same pages (metrics refresh): ${rereadSeconds.toFixed(1)} s`,
+      `  re-read of the same pages (metrics refresh): ${rereadSeconds.toFixed(1)} s`,
       N / rereadSeconds,
       N / baselineSeconds,
       'interactions/s',
     );
     report(
-      `ingest, ${N} new posts, ${tenants.length} destinations at once (a worker's polls): ${concurrentSeconds.toFixed(1)} s`,
+      `  ${N} new posts, ${tenants.length} destinations at once (a worker's polls): ${concurrentSeconds.toFixed(1)} s`,
       N / concurrentSeconds,
       N / baselineSeconds,
       'interactions/s',
     );
-    if (fromX) {
-      report(
-        `from the fake X server (in this process) through twitter-api-v2, walkSearch and the X mapping: ${fromX.posts} posts in ${fromX.pages} pages, ${fromX.seconds.toFixed(1)} s, CPU per page ${perPage({ ...fromX.cpu, pages: fromX.pages })}`,
-        fromX.posts / fromX.seconds,
-        N / baselineSeconds,
-        'interactions/s',
-      );
-    } else {
-      console.log(
-        '(no dist/fake-x: `tsc -p test/support/fake-x/tsconfig.json` for the figure from the fake X server)',
-      );
-    }
   } finally {
     await drop();
   }
 }
 
-/** What this benchmark needs of the fake X API (test/support/fake-x, built to dist/fake-x). */
-interface FakeXModule {
-  generateScenario(options: {
-    seed: number;
-    users: number;
-    posts: number;
-    hashtags: string[];
-    handles: string[];
-    start: Date;
-    end: Date;
-  }): unknown;
-  startFakeX(
-    scenario: unknown,
-    options: { now: Date; rateLimits: Record<string, number> },
-  ): Promise<{ url: string; stop(): Promise<void> }>;
-}
 interface FakeXClientModule {
   fakeXClient(url: string): { client: TwitterApi; agent: { destroy(): void } };
 }
 
 /**
- * The issue's wording: pages from the fake X server, through the real client (twitter-api-v2 over
- * HTTP), `walkSearch` and `mapXTweets`, into the pipeline, as a poll does. The fake runs in this
- * process, so its work (search, rendering the pages) counts as Node.js CPU here. Skipped when the
- * fake is not built (it is not part of the app build).
+ * The issue's wording, and what a poll does: pages of 100 from the fake X server (in a process of
+ * its own, as X is not in ours), through the real client (twitter-api-v2 over HTTP), `walkSearch`
+ * (which hands over the pages fetched while the previous batch committed, up to
+ * WALK_BATCH_POSTS) and `mapXTweets`, into the pipeline. Returns the posts it ingested, for the
+ * baseline to insert the same rows. Skipped when the fake is not built.
  */
 async function throughFakeX(
   destinationId: string,
@@ -225,39 +214,46 @@ async function throughFakeX(
   admin: pg.Client,
   database: string,
 ) {
-  const dir = new URL('../fake-x/', import.meta.url);
-  if (!existsSync(new URL('index.js', dir))) return null;
-  const fake = (await import(new URL('index.js', dir).href)) as FakeXModule;
-  const { fakeXClient } = (await import(new URL('client.js', dir).href)) as FakeXClientModule;
+  if (!fakeXBuilt()) return null;
+  const { fakeXClient } = (await import(
+    new URL('../fake-x/client.js', import.meta.url).href
+  )) as FakeXClientModule;
   const end = new Date(Date.UTC(2026, 10, 20));
-  const scenario = fake.generateScenario({
+  const server = await startFakeXProcess({
     seed: 7,
     users: AUTHORS,
     // About 80 % of a scenario's posts carry its one hashtag: the walk finds ~N of them.
     posts: Math.round(N / 0.8),
     hashtags: ['Escale'],
     handles: ['escale_bench'],
-    start: new Date(end.getTime() - 5 * 86_400_000),
-    end,
-  });
-  // X allows 450 searches per 15 minutes; a larger BENCH_N would wait for the window instead of
-  // measuring the pipeline: the limit is lifted here.
-  const server = await fake.startFakeX(scenario, {
-    now: new Date(end.getTime() + 60_000),
+    start: new Date(end.getTime() - 5 * 86_400_000).toISOString(),
+    end: end.toISOString(),
+    now: new Date(end.getTime() + 60_000).toISOString(),
+    // X allows 450 searches per 15 minutes; a larger BENCH_N would wait for the window instead
+    // of measuring the pipeline: the limit is lifted here.
     rateLimits: { 'search/recent': 1_000_000 },
   });
   const { client, agent } = fakeXClient(server.url);
+  let stopped = false;
   try {
+    const seen: NormalizedPost[] = [];
+    let batches = 0;
     const cpu = await cpuMeter(admin, database);
     const started = process.hrtime.bigint();
     const walk = await walkSearch(client, '#Escale', null, async (tweets, includes) => {
-      await ingest.ingest(destinationId, mapXTweets(tweets, includes, { watchedHandles: [] }));
+      const items = mapXTweets(tweets, includes, { watchedHandles: [] });
+      batches++;
+      await ingest.ingest(destinationId, items, { source: 'x' });
+      seen.push(...items);
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    return { posts: walk.posts, pages: walk.pages, seconds, cpu: await cpu.stop() };
+    const used = await cpu.stop();
+    stopped = true;
+    const fakeCpu = await server.stop();
+    return { posts: walk.posts, pages: walk.pages, batches, seconds, cpu: used, seen, fakeCpu };
   } finally {
     agent.destroy();
-    await server.stop();
+    if (!stopped) await server.stop();
   }
 }
 
@@ -301,7 +297,8 @@ async function bareInserts(url: string, destinationId: string, data: NormalizedP
       await client.query(
         `INSERT INTO interactions (destination_id, provider, external_id, kind, author_identity_id, text, lang, occurred_at,
                                    likes, shares, replies, quotes, impressions, in_reply_to_external_id, referenced_external_id)
-         SELECT $1, 'TWITTER', x.e, x.k::interaction_kind, x.a, x.t, x.l, x.o, x.li, x.sh, x.re, x.qu, x.im, x.ir, x.rf
+         SELECT $1, 'TWITTER', x.e, x.k::interaction_kind, x.a, x.t, x.l, x.o, coalesce(x.li, 0), coalesce(x.sh, 0),
+                coalesce(x.re, 0), coalesce(x.qu, 0), x.im, x.ir, x.rf
            FROM unnest($2::text[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::timestamptz[], $8::int[],
                        $9::int[], $10::int[], $11::int[], $12::int[], $13::text[], $14::text[])
                 AS x(e, k, a, t, l, o, li, sh, re, qu, im, ir, rf)`,

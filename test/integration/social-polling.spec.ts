@@ -128,6 +128,48 @@ describe('X polling: the walk', () => {
     expect(idle).toMatchObject({ posts: 0, newestId: again.newestId });
   });
 
+  it('a slow commit gets the pages fetched meanwhile in one call, in order, at most batchPosts', async () => {
+    const batches: string[][] = [];
+    let includedUsers = 0;
+    const walk = await walkSearch(
+      client,
+      '#Escale',
+      null,
+      async (tweets, includes) => {
+        batches.push(tweets.map((t) => t.id));
+        // Every post's author is in the merged includes (the mapping looks them up by id).
+        const users = new Set((includes?.users ?? []).map((u) => u.id));
+        includedUsers += tweets.filter((t) => users.has(t.author_id!)).length;
+        await new Promise((resolve) => setTimeout(resolve, 150)); // a slow transaction
+      },
+      FAST,
+      250,
+    );
+    expect(batches.flat()).toEqual(all); // newest first, each post once, nothing skipped
+    expect(includedUsers).toBe(all.length);
+    expect(batches[0]).toHaveLength(100); // the first page goes alone: nothing else was there
+    expect(batches.slice(1, -1).every((b) => b.length === 200)).toBe(true); // 2 pages ≤ 250
+    expect(batches.length).toBeLessThan(walk.pages);
+    expect(walk.posts).toBe(all.length);
+  });
+
+  it('a fetch failing while pages wait: those pages are committed first, then the walk fails', async () => {
+    fake.fail('search/recent', { status: 503, after: 2, times: FAST.attempts });
+    const committed: number[] = [];
+    const error = await walkSearch(
+      client,
+      '#Escale',
+      null,
+      async (tweets) => {
+        committed.push(tweets.length);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      },
+      FAST,
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 503 });
+    expect(committed.reduce((a, b) => a + b, 0)).toBe(200); // the two pages served before it
+  });
+
   it('a cursor older than the 7-day window (400 on since_id) is dropped: the walk starts over', async () => {
     const stale = snowflake(Date.now() - 8 * 24 * 3600 * 1000);
     const rec = recorder();

@@ -95,17 +95,27 @@ export interface WalkResult {
   cursorDropped: boolean;
 }
 
+/** A committed batch holds at most this many posts (five pages of 100). */
+export const WALK_BATCH_POSTS = 500;
+
 /**
- * Walks every page of search/recent newer than `sinceId`, newest first. `onPage` commits a page
- * before the next one is asked; the new cursor is returned, not stored: the caller stores it only
- * after the whole walk, so a crash mid-walk re-reads (upserts make that harmless) and never skips.
+ * Walks every page of search/recent newer than `sinceId`, newest first. `onPages` commits pages in
+ * order (several at once, see below); the new cursor is returned, not stored: the caller stores it only after the whole walk,
+ * so a crash mid-walk re-reads (upserts make that harmless) and never skips.
+ *
+ * Pages are asked for while earlier ones are being committed (at most two batches ahead). When
+ * `onPages` is free it takes every page already fetched, up to `batchPosts` posts, in one call: a
+ * walk that keeps up with X commits page by page, one that has a backlog commits several pages per
+ * transaction (the pipeline's fixed cost per call is then shared). A fetch that fails (after its
+ * retries) stops the walk once the pages fetched before it are committed.
  */
 export async function walkSearch(
   client: TwitterApi,
   query: string,
   sinceId: string | null,
-  onPage: (tweets: TweetV2[], includes: ApiV2Includes | undefined) => Promise<void>,
+  onPages: (tweets: TweetV2[], includes: ApiV2Includes | undefined) => Promise<void>,
   retry: RetryOptions = DEFAULT_RETRY,
+  batchPosts: number = WALK_BATCH_POSTS,
 ): Promise<WalkResult> {
   const result: WalkResult = {
     newestId: sinceId,
@@ -125,48 +135,100 @@ export async function walkSearch(
       retry,
     );
   };
-  // The next page is asked for while this one is being committed; it is handed to `onPage` only
-  // after this one is, so pages are still committed one after the other, in order.
-  let prefetched: Promise<TweetV2PaginableTimelineResult> | undefined;
-  for (;;) {
-    let page: TweetV2PaginableTimelineResult;
+
+  const ready: TweetV2PaginableTimelineResult[] = [];
+  let buffered = 0;
+  let fetched = false;
+  let fetchError: unknown;
+  let stopped = false;
+  // The fetcher waits for room, the committer for pages: a resolver each, called when that changes.
+  let roomMade: (() => void) | undefined;
+  let pageCame: (() => void) | undefined;
+  const makeRoom = () => roomMade?.();
+  const pageCome = () => pageCame?.();
+
+  const fetcher = (async () => {
     try {
-      const asked = prefetched ?? fetchPage();
-      prefetched = undefined;
-      page = await asked;
-    } catch (error) {
-      // A since_id older than the 7-day window is a 400 on since_id: drop it and start over.
-      if (
-        since &&
-        !nextToken &&
-        error instanceof ApiResponseError &&
-        error.code === 400 &&
-        JSON.stringify(error.data ?? '').includes('since_id')
-      ) {
-        since = null;
-        result.cursorDropped = true;
-        result.newestId = null;
-        continue;
+      for (;;) {
+        while (buffered >= 2 * batchPosts && !stopped)
+          await new Promise<void>((resolve) => (roomMade = resolve));
+        if (stopped) return;
+        let page: TweetV2PaginableTimelineResult;
+        try {
+          page = await fetchPage();
+        } catch (error) {
+          // A since_id older than the 7-day window is a 400 on since_id: drop it and start over.
+          if (
+            since &&
+            !nextToken &&
+            error instanceof ApiResponseError &&
+            error.code === 400 &&
+            JSON.stringify(error.data ?? '').includes('since_id')
+          ) {
+            since = null;
+            result.cursorDropped = true;
+            result.newestId = null;
+            continue;
+          }
+          throw error;
+        }
+        const count = page.data?.length ?? 0;
+        result.partialErrors += page.errors?.length ?? 0;
+        if (result.pages === 0 && page.meta?.newest_id) result.newestId = page.meta.newest_id;
+        result.pages++;
+        nextToken = page.meta?.next_token;
+        if (count) {
+          ready.push(page);
+          buffered += count;
+          pageCome();
+        }
+        if (!nextToken || !count) return;
       }
-      throw error;
+    } catch (error) {
+      fetchError = error;
+    } finally {
+      fetched = true;
+      pageCome();
     }
-    const tweets = page.data ?? [];
-    result.partialErrors += page.errors?.length ?? 0;
-    if (result.pages === 0 && page.meta?.newest_id) result.newestId = page.meta.newest_id;
-    result.pages++;
-    nextToken = page.meta?.next_token;
-    const more = !!nextToken && tweets.length > 0;
-    if (more) {
-      prefetched = fetchPage();
-      // Awaited on the next turn; if onPage fails first, the walk stops and this is dropped.
-      prefetched.catch(() => undefined);
-    }
-    if (tweets.length) {
-      await onPage(tweets, page.includes);
+  })();
+
+  try {
+    for (;;) {
+      while (!ready.length && !fetched) await new Promise<void>((resolve) => (pageCame = resolve));
+      if (!ready.length) break;
+      const pages = [ready.shift() as TweetV2PaginableTimelineResult];
+      let posts = pages[0].data?.length ?? 0;
+      while (ready.length && posts + (ready[0].data?.length ?? 0) <= batchPosts) {
+        const page = ready.shift() as TweetV2PaginableTimelineResult;
+        posts += page.data?.length ?? 0;
+        pages.push(page);
+      }
+      buffered -= posts;
+      makeRoom();
+      const tweets = pages.flatMap((p) => p.data ?? []);
+      await onPages(tweets, mergeIncludes(pages.map((p) => p.includes)));
       result.posts += tweets.length;
     }
-    if (!more) return result;
+  } finally {
+    stopped = true;
+    makeRoom();
+    await fetcher;
   }
+  if (fetchError) throw fetchError;
+  return result;
+}
+
+/** The includes of several pages, as one (the mapping looks users and posts up by id). */
+function mergeIncludes(all: (ApiV2Includes | undefined)[]): ApiV2Includes | undefined {
+  const present = all.filter((i): i is ApiV2Includes => !!i);
+  if (present.length <= 1) return present[0];
+  const merged: Record<string, unknown[]> = {};
+  for (const includes of present) {
+    for (const [key, value] of Object.entries(includes)) {
+      if (Array.isArray(value)) (merged[key] ??= []).push(...(value as unknown[]));
+    }
+  }
+  return merged as ApiV2Includes;
 }
 
 /** The search/recent query of a tracked source. */
