@@ -14,6 +14,7 @@ import * as m11 from './1796012000000-SegmentFacts.js';
 import * as m12 from './1796018242922-AmbassadorRanks.js';
 import * as m13 from './1796019544164-AmbassadorVisitorKeys.js';
 import * as m14 from './1796020000000-StrongInterestCrossings.js';
+import * as m15 from './1796028797156-SocialChildTenantKeys.js';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const migrations: Function[] = [
@@ -32,4 +33,5 @@ export const migrations: Function[] = [
   ...Object.values(m12),
   ...Object.values(m13),
   ...Object.values(m14),
+  ...Object.values(m15),
 ];

@@ -94,6 +94,26 @@ describe('social ingest and visitors (e2e)', () => {
   const visitorsOf = (destinationId: string) =>
     count('SELECT count(*) AS n FROM visitors WHERE destination_id = $1', [destinationId]);
 
+  it("a destination that goes takes its posts, their evidence and its accounts' history with it", async () => {
+    // These rows have no key of their own to `destinations`: they go through their identity or
+    // visitor, whose keys cascade.
+    const c = await seedDestination(app, 'Quimper');
+    const report = await ingest(
+      [post('7001', 'quimper_fan', 'Superbe journée à la plage #crepes'), post('7002', 'odet')],
+      c.admin,
+    );
+    expect(report.created).toBe(2);
+    const rows = () =>
+      Promise.all(
+        ['interactions', 'interest_evidence', 'identity_metrics', 'social_identities'].map((t) =>
+          count(`SELECT count(*) AS n FROM ${t} WHERE destination_id = $1`, [c.destination.id]),
+        ),
+      );
+    expect((await rows()).every((n) => n > 0)).toBe(true);
+    await db.query('DELETE FROM destinations WHERE id = $1', [c.destination.id]);
+    expect(await rows()).toEqual([0, 0, 0, 0]);
+  });
+
   describe('an erased person posting again', () => {
     it('is not made a prospect again, by X id whatever the handle, or by handle when that is all we knew', async () => {
       // A prospect from their post, and a visitor the office knew by X handle only.

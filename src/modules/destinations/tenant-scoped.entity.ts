@@ -13,3 +13,16 @@ export abstract class TenantScopedEntity {
   @JoinColumn({ name: 'destination_id' })
   destination?: Relation<DestinationEntity>;
 }
+
+/**
+ * A row of the social pipeline's hottest inserts (interactions, interest evidence, identity
+ * metrics): it has a non-null parent of the same destination (a social identity or a visitor)
+ * whose foreign key cascades, so it goes with the destination through that parent. A foreign key
+ * of its own to `destinations` would add a check per row (a lookup and a share lock of the
+ * destination row) to every post ingested, for nothing: it cannot tell a wrong tenant from a right
+ * one, only a missing one, and the tenant id is never taken from a caller.
+ */
+export abstract class TenantScopedChildEntity {
+  @Column('uuid')
+  destinationId: string;
+}

@@ -8,7 +8,7 @@ import {
   PrimaryGeneratedColumn,
   type Relation,
 } from 'typeorm';
-import { TenantScopedEntity } from '../destinations/tenant-scoped.entity.js';
+import { TenantScopedChildEntity } from '../destinations/tenant-scoped.entity.js';
 import { VisitorEntity } from '../visitors/visitor.entity.js';
 import { InterestEntity } from './interest.entity.js';
 
@@ -28,7 +28,7 @@ registerEnumType(EvidenceKind, { name: 'EvidenceKind' });
 @Entity('interest_evidence')
 @Index(['visitorId', 'interestId', 'kind', 'sourceId'], { unique: true })
 @Index(['interestId'])
-export class InterestEvidenceEntity extends TenantScopedEntity {
+export class InterestEvidenceEntity extends TenantScopedChildEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 

@@ -7,7 +7,7 @@ import {
   PrimaryGeneratedColumn,
   type Relation,
 } from 'typeorm';
-import { TenantScopedEntity } from '../destinations/tenant-scoped.entity.js';
+import { TenantScopedChildEntity } from '../destinations/tenant-scoped.entity.js';
 import { SocialIdentityEntity } from '../visitors/social-identity.entity.js';
 
 /**
@@ -16,7 +16,7 @@ import { SocialIdentityEntity } from '../visitors/social-identity.entity.js';
  */
 @Entity('identity_metrics')
 @Index(['identityId', 'recordedAt'])
-export class IdentityMetricsEntity extends TenantScopedEntity {
+export class IdentityMetricsEntity extends TenantScopedChildEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 

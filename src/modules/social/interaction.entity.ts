@@ -11,7 +11,7 @@ import {
   type Relation,
 } from 'typeorm';
 import { UserEntity } from '../access/user.entity.js';
-import { TenantScopedEntity } from '../destinations/tenant-scoped.entity.js';
+import { TenantScopedChildEntity } from '../destinations/tenant-scoped.entity.js';
 import { SocialIdentityEntity, SocialProvider } from '../visitors/social-identity.entity.js';
 import { VisitorEntity } from '../visitors/visitor.entity.js';
 
@@ -48,7 +48,7 @@ registerEnumType(WallStatus, { name: 'WallStatus' });
 @Index('interactions_wall_approved', ['destinationId', 'occurredAt', 'id'], {
   where: "wall_status = 'APPROVED'",
 })
-export class InteractionEntity extends TenantScopedEntity {
+export class InteractionEntity extends TenantScopedChildEntity {
   @Field(() => ID)
   @PrimaryGeneratedColumn('uuid')
   id: string;
