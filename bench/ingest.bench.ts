@@ -9,8 +9,7 @@ import { InteractionKind } from '../src/modules/social/interaction.entity.js';
 import { SOCIAL_POLL_CONCURRENCY } from '../src/modules/social/jobs/social-poll.job.js';
 import { SocialIngestService } from '../src/modules/social/social-ingest.service.js';
 import type { NormalizedPost } from '../src/modules/social/social.types.js';
-import { walkSearch } from '../src/modules/social/social-polling.service.js';
-import { mapXTweets } from '../src/modules/social/x-mapping.js';
+import { walkIntoPipeline } from '../src/modules/social/social-polling.service.js';
 import type { TwitterApi } from 'twitter-api-v2';
 import { SocialProvider } from '../src/modules/visitors/social-identity.entity.js';
 import { fakeXBuilt, startFakeXProcess } from './fake-x-process.js';
@@ -155,7 +154,7 @@ export async function benchIngest(): Promise<void> {
       const bare = await bareInserts(url, base, fromX.seen);
       const pages = fromX.posts / PAGE;
       report(
-        `one destination's poll: ${fromX.posts} posts in ${fromX.pages} pages of ${PAGE} from the fake X server (its own process) through twitter-api-v2, walkSearch (${fromX.batches} commits) and the X mapping into the pipeline: ${fromX.seconds.toFixed(1)} s`,
+        `one destination's poll: ${fromX.posts} posts in ${fromX.pages} pages of ${PAGE} from the fake X server (its own process) through twitter-api-v2 and the poll's walk (${fromX.batches} commits) into the pipeline: ${fromX.seconds.toFixed(1)} s`,
         fromX.posts / fromX.seconds,
         fromX.seen.length / bare.seconds,
         'interactions/s',
@@ -203,9 +202,9 @@ interface FakeXClientModule {
 
 /**
  * The issue's wording, and what a poll does: pages of 100 from the fake X server (in a process of
- * its own, as X is not in ours), through the real client (twitter-api-v2 over HTTP), `walkSearch`
- * (which hands over the pages fetched while the previous batch committed, up to
- * WALK_BATCH_POSTS) and `mapXTweets`, into the pipeline. Returns the posts it ingested, for the
+ * its own, as X is not in ours), through the real client (twitter-api-v2 over HTTP) and the
+ * poll's own walk (`walkIntoPipeline`: each page mapped as soon as fetched, the pages
+ * fetched while a batch committed handed over together, up to WALK_BATCH_POSTS), into the pipeline. Returns the posts it ingested, for the
  * baseline to insert the same rows. Skipped when the fake is not built.
  */
 async function throughFakeX(
@@ -240,12 +239,17 @@ async function throughFakeX(
     let batches = 0;
     const cpu = await cpuMeter(admin, database);
     const started = process.hrtime.bigint();
-    const walk = await walkSearch(client, '#Escale', null, async (tweets, includes) => {
-      const items = mapXTweets(tweets, includes, { watchedHandles: [] });
-      batches++;
-      await ingest.ingest(destinationId, items, { source: 'x' });
-      seen.push(...items);
-    });
+    const walk = await walkIntoPipeline(
+      client,
+      {
+        ingest: async (id, items, options) => {
+          batches++;
+          await ingest.ingest(id, items, options);
+          seen.push(...items);
+        },
+      },
+      { destinationId, query: '#Escale', sinceId: null, watchedHandles: [] },
+    );
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const used = await cpu.stop();
     stopped = true;

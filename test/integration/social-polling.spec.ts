@@ -109,7 +109,7 @@ describe('X polling: the walk', () => {
 
   it('walks every page, and the next walk from the cursor sees only what is new', async () => {
     const rec = recorder();
-    const walk = await walkSearch(client, '#Escale', null, rec.onPage, FAST);
+    const walk = await walkSearch(client, '#Escale', null, rec.onPage, { retry: FAST });
     expect(walk.pages).toBeGreaterThanOrEqual(3);
     expect(rec.calls).toBe(all.length); // no duplicates
     expect(new Set(rec.rows.keys())).toEqual(new Set(all)); // no gaps
@@ -118,38 +118,53 @@ describe('X polling: the walk', () => {
     const author = fake.store.toScenario().users[5].id;
     fake.addPost({ author_id: author, text: 'Encore une belle journée #Escale' });
     const next = recorder();
-    const again = await walkSearch(client, '#Escale', walk.newestId, next.onPage, FAST);
+    const again = await walkSearch(client, '#Escale', walk.newestId, next.onPage, { retry: FAST });
     expect([...next.rows.values()].map((t) => t.text)).toEqual([
       'Encore une belle journée #Escale',
     ]);
     expect(BigInt(again.newestId!)).toBeGreaterThan(BigInt(walk.newestId!));
 
-    const idle = await walkSearch(client, '#Escale', again.newestId, recorder().onPage, FAST);
+    const idle = await walkSearch(client, '#Escale', again.newestId, recorder().onPage, {
+      retry: FAST,
+    });
     expect(idle).toMatchObject({ posts: 0, newestId: again.newestId });
   });
 
-  it('a slow commit gets the pages fetched meanwhile in one call, in order, at most batchPosts', async () => {
+  it('a slow commit gets the pages fetched (and prepared) meanwhile in one call, in order, at most batchPosts', async () => {
     const batches: string[][] = [];
     let includedUsers = 0;
-    const walk = await walkSearch(
+    let committing = false;
+    let preparedDuringCommit = 0;
+    const walk = await walkSearch<string[]>(
       client,
       '#Escale',
       null,
-      async (tweets, includes) => {
+      async (tweets, includes, prepared) => {
+        committing = true;
         batches.push(tweets.map((t) => t.id));
+        // What prepare made of each page comes with it, in the same order.
+        expect(prepared.flat()).toEqual(tweets.map((t) => t.id));
         // Every post's author is in the merged includes (the mapping looks them up by id).
         const users = new Set((includes?.users ?? []).map((u) => u.id));
         includedUsers += tweets.filter((t) => users.has(t.author_id!)).length;
         await new Promise((resolve) => setTimeout(resolve, 150)); // a slow transaction
+        committing = false;
       },
-      FAST,
-      250,
+      {
+        retry: FAST,
+        batchPosts: 250,
+        prepare: (tweets) => {
+          if (committing) preparedDuringCommit++;
+          return tweets.map((t) => t.id);
+        },
+      },
     );
     expect(batches.flat()).toEqual(all); // newest first, each post once, nothing skipped
     expect(includedUsers).toBe(all.length);
     expect(batches[0]).toHaveLength(100); // the first page goes alone: nothing else was there
-    expect(batches.slice(1, -1).every((b) => b.length === 200)).toBe(true); // 2 pages ≤ 250
-    expect(batches.length).toBeLessThan(walk.pages);
+    expect(batches.every((b) => b.length <= 250)).toBe(true); // whole pages, at most 250 posts
+    expect(batches.length).toBeLessThan(walk.pages); // pages fetched meanwhile went together
+    expect(preparedDuringCommit).toBeGreaterThan(0); // prepared ahead, while a batch committed
     expect(walk.posts).toBe(all.length);
   });
 
@@ -164,7 +179,7 @@ describe('X polling: the walk', () => {
         committed.push(tweets.length);
         await new Promise((resolve) => setTimeout(resolve, 100));
       },
-      FAST,
+      { retry: FAST },
     ).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 503 });
     expect(committed.reduce((a, b) => a + b, 0)).toBe(200); // the two pages served before it
@@ -173,7 +188,7 @@ describe('X polling: the walk', () => {
   it('a cursor older than the 7-day window (400 on since_id) is dropped: the walk starts over', async () => {
     const stale = snowflake(Date.now() - 8 * 24 * 3600 * 1000);
     const rec = recorder();
-    const walk = await walkSearch(client, '#Escale', stale, rec.onPage, FAST);
+    const walk = await walkSearch(client, '#Escale', stale, rec.onPage, { retry: FAST });
     expect(walk.cursorDropped).toBe(true);
     expect(walk.newestId).toBe(all[0]);
     expect(new Set(rec.rows.keys())).toEqual(new Set(all));
@@ -182,7 +197,7 @@ describe('X polling: the walk', () => {
   it('a page cut mid-body is retried: the walk completes without duplicates or gaps', async () => {
     fake.fail('search/recent', { cut: 'mid-body', after: 1 });
     const rec = recorder();
-    await walkSearch(client, '#Escale', null, rec.onPage, FAST);
+    await walkSearch(client, '#Escale', null, rec.onPage, { retry: FAST });
     expect(rec.calls).toBe(all.length);
     expect(new Set(rec.rows.keys())).toEqual(new Set(all));
   });
@@ -190,12 +205,14 @@ describe('X polling: the walk', () => {
   it('a crash after page 1 (503 past the retries) returns no cursor; the re-run re-reads, never skips', async () => {
     fake.fail('search/recent', { status: 503, after: 1, times: FAST.attempts });
     const rec = recorder();
-    await expect(walkSearch(client, '#Escale', null, rec.onPage, FAST)).rejects.toMatchObject({
+    await expect(
+      walkSearch(client, '#Escale', null, rec.onPage, { retry: FAST }),
+    ).rejects.toMatchObject({
       code: 503,
     });
     expect(rec.pages).toBe(1); // page 1 was committed, the cursor was not returned
     // The stored cursor did not move (still null): the re-run walks everything again.
-    await walkSearch(client, '#Escale', null, rec.onPage, FAST);
+    await walkSearch(client, '#Escale', null, rec.onPage, { retry: FAST });
     expect(new Set(rec.rows.keys())).toEqual(new Set(all));
     expect(rec.rows.size).toBe(all.length);
   });
@@ -203,13 +220,15 @@ describe('X polling: the walk', () => {
   it('429 stops the walk with the reset time; after the reset it resumes and loses nothing', async () => {
     fake.fail('search/recent', { status: 429, after: 1, resetInSeconds: 1 });
     const rec = recorder();
-    const error = await walkSearch(client, '#Escale', null, rec.onPage, FAST).catch((e) => e);
+    const error = await walkSearch(client, '#Escale', null, rec.onPage, { retry: FAST }).catch(
+      (e) => e,
+    );
     expect(error).toBeInstanceOf(XRateLimited);
     const reset = (error as XRateLimited).resetAt.getTime();
     expect(reset).toBeGreaterThan(Date.now() - 1000);
     expect(reset).toBeLessThan(Date.now() + 5000);
     await new Promise((r) => setTimeout(r, Math.max(0, reset - Date.now()) + 100));
-    await walkSearch(client, '#Escale', null, rec.onPage, FAST);
+    await walkSearch(client, '#Escale', null, rec.onPage, { retry: FAST });
     expect(new Set(rec.rows.keys())).toEqual(new Set(all));
   });
 
@@ -233,7 +252,7 @@ describe('X polling: the walk', () => {
       async (tweets, includes) => {
         mapped = mapXTweets(tweets, includes, { watchedHandles: [HANDLE] });
       },
-      FAST,
+      { retry: FAST },
     );
     expect(walk.partialErrors).toBeGreaterThan(0);
     expect(mapped).toHaveLength(1);
@@ -244,7 +263,7 @@ describe('X polling: the walk', () => {
     const bad = fakeXClient(fake.url, 'wrong-token', { compression: false });
     try {
       await expect(
-        walkSearch(bad.client, '#Escale', null, async () => {}, FAST),
+        walkSearch(bad.client, '#Escale', null, async () => {}, { retry: FAST }),
       ).rejects.toBeInstanceOf(XAuthFailed);
       expect(fake.requests.filter((r) => r.status === 401)).toHaveLength(1);
     } finally {

@@ -98,10 +98,22 @@ export interface WalkResult {
 /** A committed batch holds at most this many posts (five pages of 100). */
 export const WALK_BATCH_POSTS = 500;
 
+export interface WalkOptions<P> {
+  retry?: RetryOptions;
+  /** Most posts handed to one onPages call (default WALK_BATCH_POSTS). */
+  batchPosts?: number;
+  /**
+   * Runs on each page as soon as it is fetched, while earlier pages are still being committed;
+   * what it returns reaches onPages with the page. A failure stops the walk like a failed fetch.
+   */
+  prepare?: (tweets: TweetV2[], includes: ApiV2Includes | undefined) => P | Promise<P>;
+}
+
 /**
- * Walks every page of search/recent newer than `sinceId`, newest first. `onPages` commits pages in
- * order (several at once, see below); the new cursor is returned, not stored: the caller stores it only after the whole walk,
- * so a crash mid-walk re-reads (upserts make that harmless) and never skips.
+ * Walks every page of search/recent newer than `sinceId`, newest first. `onPages` commits pages
+ * in order (several at once, see below); the new cursor is returned, not stored: the caller
+ * stores it only after the whole walk, so a crash mid-walk re-reads (upserts make that harmless)
+ * and never skips.
  *
  * Pages are asked for while earlier ones are being committed (at most two batches ahead). When
  * `onPages` is free it takes every page already fetched, up to `batchPosts` posts, in one call: a
@@ -109,14 +121,14 @@ export const WALK_BATCH_POSTS = 500;
  * transaction (the pipeline's fixed cost per call is then shared). A fetch that fails (after its
  * retries) stops the walk once the pages fetched before it are committed.
  */
-export async function walkSearch(
+export async function walkSearch<P = undefined>(
   client: TwitterApi,
   query: string,
   sinceId: string | null,
-  onPages: (tweets: TweetV2[], includes: ApiV2Includes | undefined) => Promise<void>,
-  retry: RetryOptions = DEFAULT_RETRY,
-  batchPosts: number = WALK_BATCH_POSTS,
+  onPages: (tweets: TweetV2[], includes: ApiV2Includes | undefined, prepared: P[]) => Promise<void>,
+  options: WalkOptions<P> = {},
 ): Promise<WalkResult> {
+  const { retry = DEFAULT_RETRY, batchPosts = WALK_BATCH_POSTS, prepare } = options;
   const result: WalkResult = {
     newestId: sinceId,
     pages: 0,
@@ -136,7 +148,11 @@ export async function walkSearch(
     );
   };
 
-  const ready: TweetV2PaginableTimelineResult[] = [];
+  interface Fetched {
+    page: TweetV2PaginableTimelineResult;
+    prepared: P;
+  }
+  const ready: Fetched[] = [];
   let buffered = 0;
   let fetched = false;
   let fetchError: unknown;
@@ -178,7 +194,10 @@ export async function walkSearch(
         result.pages++;
         nextToken = page.meta?.next_token;
         if (count) {
-          ready.push(page);
+          const prepared = prepare
+            ? await prepare(page.data ?? [], page.includes)
+            : (undefined as P);
+          ready.push({ page, prepared });
           buffered += count;
           pageCome();
         }
@@ -196,17 +215,21 @@ export async function walkSearch(
     for (;;) {
       while (!ready.length && !fetched) await new Promise<void>((resolve) => (pageCame = resolve));
       if (!ready.length) break;
-      const pages = [ready.shift() as TweetV2PaginableTimelineResult];
-      let posts = pages[0].data?.length ?? 0;
-      while (ready.length && posts + (ready[0].data?.length ?? 0) <= batchPosts) {
-        const page = ready.shift() as TweetV2PaginableTimelineResult;
-        posts += page.data?.length ?? 0;
-        pages.push(page);
+      const batch = [ready.shift() as Fetched];
+      let posts = batch[0].page.data?.length ?? 0;
+      while (ready.length && posts + (ready[0].page.data?.length ?? 0) <= batchPosts) {
+        const next = ready.shift() as Fetched;
+        posts += next.page.data?.length ?? 0;
+        batch.push(next);
       }
       buffered -= posts;
       makeRoom();
-      const tweets = pages.flatMap((p) => p.data ?? []);
-      await onPages(tweets, mergeIncludes(pages.map((p) => p.includes)));
+      const tweets = batch.flatMap((f) => f.page.data ?? []);
+      await onPages(
+        tweets,
+        mergeIncludes(batch.map((f) => f.page.includes)),
+        batch.map((f) => f.prepared),
+      );
       result.posts += tweets.length;
     }
   } finally {
@@ -229,6 +252,37 @@ function mergeIncludes(all: (ApiV2Includes | undefined)[]): ApiV2Includes | unde
     }
   }
   return merged as ApiV2Includes;
+}
+
+/**
+ * One tracked source's walk into the ingest pipeline, as a poll does it: each page mapped as soon
+ * as it is fetched (while the previous batch commits), committed in batches.
+ */
+export function walkIntoPipeline(
+  client: TwitterApi,
+  pipeline: SocialIngestPort,
+  walk: {
+    destinationId: string;
+    query: string;
+    sinceId: string | null;
+    watchedHandles: readonly string[];
+    retry?: RetryOptions;
+  },
+): Promise<WalkResult> {
+  const { destinationId } = walk;
+  return walkSearch<NormalizedPost[]>(
+    client,
+    walk.query,
+    walk.sinceId,
+    async (_tweets, _includes, pages) => {
+      await pipeline.ingest(destinationId, pages.flat(), { source: 'x' });
+    },
+    {
+      retry: walk.retry,
+      prepare: (tweets, includes) =>
+        mapXTweets(tweets, includes, { watchedHandles: walk.watchedHandles }),
+    },
+  );
 }
 
 /** The search/recent query of a tracked source. */
@@ -370,16 +424,14 @@ export class SocialPollingService implements OnApplicationShutdown {
       }
       report.sources++;
       try {
-        const walk = await walkSearch(
-          client,
-          sourceQuery(source),
-          source.cursor,
-          async (tweets, includes) => {
-            const items = mapXTweets(tweets, includes, { watchedHandles: watched });
-            await this.ingest(destinationId, items);
-          },
-          this.retry,
-        );
+        if (!this.pipeline) throw new Error('the social ingest pipeline is not available');
+        const walk = await walkIntoPipeline(client, this.pipeline, {
+          destinationId,
+          query: sourceQuery(source),
+          sinceId: source.cursor,
+          watchedHandles: watched,
+          retry: this.retry,
+        });
         report.posts += walk.posts;
         // Every page is committed: now, and only now, the cursor moves.
         await this.sources.update(
