@@ -13,13 +13,14 @@ import { VisitorEntity } from '../visitors/visitor.entity.js';
 import { AmbassadorEvents, type AmbassadorPromotedEvent } from './ambassador.events.js';
 import type { AmbassadorChange, AmbassadorScore } from './ambassador.models.js';
 import { AmbassadorPubSub } from './ambassador-pubsub.js';
+import { AdvisoryLockSpace } from '../../infra/database/advisory-lock.js';
 
 /** Interaction kinds that are a post of their author (a retweet or a like is not). */
 export const POST_KINDS = ['POST', 'MENTION', 'QUOTE', 'REPLY'] as const;
 const POSTS_SQL = `(${POST_KINDS.map((k) => `'${k}'`).join(', ')})`;
 
 /** Session-independent key space of the per-destination recompute lock (pg_advisory_xact_lock). */
-const RECOMPUTE_LOCK = 727_413_070;
+const RECOMPUTE_LOCK = AdvisoryLockSpace.AMBASSADOR_RECOMPUTE;
 
 /** For the recompute's transaction only. */
 const RECOMPUTE_WORK_MEM = '256MB';

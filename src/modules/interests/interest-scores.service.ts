@@ -5,6 +5,7 @@ import { Clock } from '../../common/clock/clock.js';
 import { groupByKeys, type RequestLoaders } from '../../common/dataloader/request-loaders.js';
 import { AppError, badInput, ErrorCode, notFound } from '../../common/errors/app-error.js';
 import { APP_CONFIG, type AppConfig } from '../../infra/config/config.js';
+import { AdvisoryLockSpace } from '../../infra/database/advisory-lock.js';
 import { EvidenceKind } from './interest-evidence.entity.js';
 import { VisitorInterestEntity } from './visitor-interest.entity.js';
 import { VisitorInterestView } from './visitor-interest.model.js';
@@ -65,7 +66,7 @@ export const STRONG_INTEREST_SCORE = 0.2;
 /** Visitors per score refresh statement (and per transaction of the nightly refresh). */
 const REFRESH_CHUNK = 500;
 /** Namespace of the per-visitor advisory locks that serialise score refreshes (two-int form). */
-const SCORE_LOCK_NAMESPACE = 727_413_101;
+const SCORE_LOCK_NAMESPACE = AdvisoryLockSpace.INTEREST_SCORES;
 const FIRST_UUID = '00000000-0000-0000-0000-000000000000';
 
 /**

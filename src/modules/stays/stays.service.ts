@@ -23,6 +23,7 @@ import {
   type StaySnapshot,
 } from './stay.events.js';
 import type { StayInput } from './stay.inputs.js';
+import { AdvisoryLockSpace } from '../../infra/database/advisory-lock.js';
 
 /** Two requests raced for the same new booking: the other one inserted it first. */
 /** A partner's key writes only the bookings it sent; office staff may correct any. */
@@ -53,7 +54,7 @@ const isRetryable = (e: unknown) =>
   RETRYABLE_CODES.has((e as { code?: unknown } | null)?.code as string);
 
 /** First key of the transaction-level advisory locks taken on an inline guest (see guestOf). */
-const GUEST_LOCK = 727_413_101;
+const GUEST_LOCK = AdvisoryLockSpace.STAY_GUESTS;
 
 /** What an inline guest can be matched by: e-mail, social identities (lower case, sorted). */
 export function guestKeys(guest: CreateVisitorInput): string[] {
