@@ -537,6 +537,32 @@ describe('journeys (e2e)', () => {
     );
   }, 60_000);
 
+  it('on resume, a held message further past than LATE_GRACE is suppressed too-late, not sent late', async () => {
+    const tag = `late-${++n}`;
+    const [early, recent] = await Promise.all([guest('fr'), guest('en')]);
+    const segment = await taggedSegment(tag, [early.id, recent.id]);
+    const campaign = await broadcast(Date.now() + 5 * SECOND, { segmentId: segment });
+    await ok(ACTIVATE, { id: campaign.id });
+    await until(async () => (await messagesOf(campaign.id)).length === 2);
+    await ok(PAUSE, { id: campaign.id });
+    // Paused long enough that one message's time is an hour past (the grace here is 20 s).
+    const lateId = (await messagesOf(campaign.id)).find((m) => m.visitor_id === early.id)!.id;
+    await db.query("UPDATE messages SET scheduled_at = now() - interval '1 hour' WHERE id = $1", [
+      lateId,
+    ]);
+    await ok(ACTIVATE, { id: campaign.id });
+    const rows = await until(async () => {
+      const r = await messagesOf(campaign.id);
+      return r.every((m) => m.status === 'SENT' || m.status === 'SUPPRESSED') && r;
+    });
+    const late = rows.find((m) => m.id === lateId)!;
+    expect(late).toMatchObject({ status: 'SUPPRESSED', suppression_reason: 'too-late' });
+    expect(rows.find((m) => m.id !== lateId)!.status).toBe('SENT');
+    await sleep(1000);
+    expect(mailsTo(early.email)).toHaveLength(0);
+    expect(mailsTo(recent.email)).toHaveLength(1);
+  }, 60_000);
+
   it('sends one message per promotion, however often the event comes', async () => {
     const g = await guest('fr');
     const campaign = await create({

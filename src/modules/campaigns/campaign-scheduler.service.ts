@@ -9,6 +9,7 @@ import { QueueName } from '../../infra/queue/queue.constants.js';
 import { DestinationEntity } from '../destinations/destination.entity.js';
 import { MessageStatus } from '../messaging/message.entity.js';
 import { completeBroadcastIfDone, MessageOutbox } from '../messaging/message-outbox.js';
+import { SuppressionReason } from '../messaging/message-sender.service.js';
 import { SegmentEntity } from '../segments/segment.entity.js';
 import { SegmentsService } from '../segments/segments.service.js';
 import { SEGMENT_FACTS, SqlParams } from '../segments/segment-filter.compiler.js';
@@ -64,7 +65,7 @@ export const ACTIVATION_CHUNK = 2000;
 /** Slack for localSendTime and quiet hours when deciding which past stays may still matter. */
 const DAY_MS = 86_400_000;
 
-export const TOO_LATE = 'too-late';
+export const TOO_LATE = SuppressionReason.TOO_LATE;
 
 /**
  * Turns campaigns into messages rows, set-based: targets are read a chunk at a time, their send

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { Clock } from '../../common/clock/clock.js';
 import { APP_CONFIG, unsubscribeSecretOf, type AppConfig } from '../../infra/config/config.js';
 import type { TemplateVariant } from '../campaigns/campaign-step.entity.js';
+import { isTooLate } from '../campaigns/schedule/send-time.js';
 import { Channel } from '../visitors/consent.entity.js';
 import { SuppressionService } from '../visitors/suppression.service.js';
 import { EmailChannel } from './channels/email.channel.js';
@@ -31,6 +32,8 @@ export const SuppressionReason = {
   NO_ADDRESS: 'no-address',
   ADDRESS_SUPPRESSED: 'address-suppressed',
   FREQUENCY_CAP: 'frequency-cap',
+  /** Its time passed more than LATE_GRACE ago (held by a pause, a long X rate limit…). */
+  TOO_LATE: 'too-late',
 } as const;
 
 export type SendOutcome =
@@ -44,6 +47,7 @@ interface ClaimedRow {
   visitor_id: string;
   stay_id: string | null;
   channel: Channel;
+  scheduled_at: Date;
 }
 
 const WEEK_MS = 7 * 86_400_000;
@@ -89,7 +93,8 @@ export class MessageSender {
                 updated_at = now()
           WHERE id = $1 AND status IN ('SCHEDULED', 'QUEUED')
             AND scheduled_at <= $3
-          RETURNING id, destination_id, campaign_id, step_id, visitor_id, stay_id, channel`,
+          RETURNING id, destination_id, campaign_id, step_id, visitor_id, stay_id, channel,
+                    scheduled_at`,
       [id, now, new Date(now.getTime() + EARLY_SLACK_MS)],
     );
     if (!claimed) return 'skipped';
@@ -114,11 +119,17 @@ export class MessageSender {
       await this.set(m.id, { status: MessageStatus.CANCELLED, claimed_at: null });
       return 'cancelled';
     }
-    const visitor = await this.context.visitor(m.destination_id, m.visitor_id);
     const suppress = async (reason: string) => {
       await this.set(m.id, { status: MessageStatus.SUPPRESSED, suppression_reason: reason });
       return 'suppressed' as const;
     };
+    // Not sent late (DESIGN: a step whose time is past is not sent): a message held by a pause,
+    // waiting out a rate limit or re-enqueued after losing Redis, further past than the grace a
+    // step gets when it is scheduled.
+    if (isTooLate(m.scheduled_at, this.clock.now(), this.config.lateGraceMs)) {
+      return suppress(SuppressionReason.TOO_LATE);
+    }
+    const visitor = await this.context.visitor(m.destination_id, m.visitor_id);
     if (!visitor || visitor.erased_at) return suppress(SuppressionReason.ERASED);
     const [{ consent }]: { consent: boolean }[] = await this.dataSource.query(
       "SELECT visitor_consent($1, $2, 'MARKETING') AS consent",
