@@ -563,6 +563,55 @@ describe('journeys (e2e)', () => {
     expect(mailsTo(recent.email)).toHaveLength(1);
   }, 60_000);
 
+  it('keeps to the weekly cap across campaigns, also when several messages are taken at once', async () => {
+    const tag = `cap-${++n}`;
+    const [g, h] = await Promise.all([guest('fr'), guest('en')]);
+    const segment = await taggedSegment(tag, [g.id, h.id]);
+    // Far ahead: the queue does not fire them, the test hands them to the sender itself.
+    const campaigns: string[] = [];
+    for (let k = 0; k < 4; k++) {
+      const c = await broadcast(Date.now() + 3600_000, {
+        segmentId: segment,
+        frequencyCapPerWeek: 2,
+      });
+      await ok(ACTIVATE, { id: c.id });
+      await until(async () => (await messagesOf(c.id)).length === 2);
+      campaigns.push(c.id);
+    }
+    const queue = app.runtime.app.get<Queue>(getQueueToken(QueueName.MESSAGES));
+    const ids = async (visitorId: string) => {
+      const rows: { id: string }[] = await db.query(
+        `SELECT id FROM messages WHERE campaign_id = ANY($1) AND visitor_id = $2 ORDER BY id`,
+        [campaigns, visitorId],
+      );
+      return rows.map((r) => r.id);
+    };
+    const all = [...(await ids(g.id)), ...(await ids(h.id))];
+    await Promise.all(all.map((id) => queue.remove(id)));
+    await db.query('UPDATE messages SET scheduled_at = now() WHERE id = ANY($1)', [all]);
+    const sender = app.runtime.app.get(MessageSender);
+
+    // g: one after the other — 2 sent, then the cap.
+    const gIds = await ids(g.id);
+    const one: string[] = [];
+    for (const id of gIds) one.push(await sender.send(id, false));
+    expect(one).toEqual(['sent', 'sent', 'suppressed', 'suppressed']);
+    // h: all four at the same instant — still 2 sent, whichever they are.
+    const four = await Promise.all((await ids(h.id)).map((id) => sender.send(id, false)));
+    expect(four.filter((o) => o === 'sent')).toHaveLength(2);
+    expect(four.filter((o) => o === 'suppressed')).toHaveLength(2);
+    const rows: { status: string; suppression_reason: string | null }[] = await db.query(
+      'SELECT status, suppression_reason FROM messages WHERE id = ANY($1)',
+      [all],
+    );
+    expect(rows.filter((r) => r.status === 'SUPPRESSED').map((r) => r.suppression_reason)).toEqual(
+      Array(4).fill('frequency-cap'),
+    );
+    await sleep(500);
+    expect(mailsTo(g.email)).toHaveLength(2);
+    expect(mailsTo(h.email)).toHaveLength(2);
+  }, 60_000);
+
   it('sends one message per promotion, however often the event comes', async () => {
     const g = await guest('fr');
     const campaign = await create({

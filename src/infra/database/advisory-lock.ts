@@ -18,6 +18,8 @@ export enum AdvisoryLockSpace {
   INTEREST_SCORES = 727_413_101,
   /** The match keys (e-mail, handles) of a guest a booking brings. */
   STAY_GUESTS = 727_413_102,
+  /** A visitor whose messages' weekly cap is being checked. */
+  FREQUENCY_CAP = 727_413_103,
 }
 
 /**

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Clock } from '../../common/clock/clock.js';
 import { APP_CONFIG, unsubscribeSecretOf, type AppConfig } from '../../infra/config/config.js';
+import { AdvisoryLockSpace } from '../../infra/database/advisory-lock.js';
 import type { TemplateVariant } from '../campaigns/campaign-step.entity.js';
 import { isTooLate } from '../campaigns/schedule/send-time.js';
 import { Channel } from '../visitors/consent.entity.js';
@@ -145,12 +146,8 @@ export class MessageSender {
       return suppress(SuppressionReason.ADDRESS_SUPPRESSED);
     }
     if (campaign.frequency_cap_per_week) {
-      const [{ n }]: { n: number }[] = await this.dataSource.query(
-        `SELECT count(*)::int AS n FROM messages
-          WHERE visitor_id = $1 AND status = 'SENT' AND sent_at > $2 AND id <> $3`,
-        [m.visitor_id, new Date(this.clock.now().getTime() - WEEK_MS), m.id],
-      );
-      if (n >= campaign.frequency_cap_per_week) return suppress(SuppressionReason.FREQUENCY_CAP);
+      const capped = await this.overCap(m, campaign.frequency_cap_per_week);
+      if (capped) return 'suppressed';
     }
 
     let rendered: Rendered;
@@ -250,9 +247,43 @@ export class MessageSender {
     return `mailto:${from}?subject=unsubscribe%20${messageId}`;
   }
 
-  private async set(id: string, values: Record<string, unknown>): Promise<void> {
+  /**
+   * The weekly cap, checked and applied under a lock per visitor: the visitor's messages sent in
+   * the last 7 days, in every campaign, and those being sent now (SENDING: claimed by a worker,
+   * perhaps past their own check) count. Two of a visitor's messages taken at the same instant
+   * are checked one after the other: the first counts the second as on its way, and a message
+   * over the cap is SUPPRESSED before the lock is released, so the second no longer counts it.
+   * The cap is never exceeded; at worst a message is held back for one that then fails.
+   */
+  private async overCap(m: ClaimedRow, cap: number): Promise<boolean> {
+    return this.dataSource.transaction(async (q) => {
+      await q.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+        AdvisoryLockSpace.FREQUENCY_CAP,
+        m.visitor_id,
+      ]);
+      const [{ n }]: { n: number }[] = await q.query(
+        `SELECT count(*)::int AS n FROM messages
+          WHERE visitor_id = $1 AND id <> $3
+            AND ((status = 'SENT' AND sent_at > $2) OR status = 'SENDING')`,
+        [m.visitor_id, new Date(this.clock.now().getTime() - WEEK_MS), m.id],
+      );
+      if (n < cap) return false;
+      await this.set(
+        m.id,
+        { status: MessageStatus.SUPPRESSED, suppression_reason: SuppressionReason.FREQUENCY_CAP },
+        q,
+      );
+      return true;
+    });
+  }
+
+  private async set(
+    id: string,
+    values: Record<string, unknown>,
+    q: Pick<DataSource, 'query'> = this.dataSource,
+  ): Promise<void> {
     const keys = Object.keys(values);
-    await this.dataSource.query(
+    await q.query(
       `UPDATE messages SET ${keys.map((k, i) => `${k} = $${i + 2}`).join(', ')}, updated_at = now()
         WHERE id = $1`,
       [id, ...keys.map((k) => values[k])],
