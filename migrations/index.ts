@@ -15,6 +15,7 @@ import * as m12 from './1796018242922-AmbassadorRanks.js';
 import * as m13 from './1796019544164-AmbassadorVisitorKeys.js';
 import * as m14 from './1796020000000-StrongInterestCrossings.js';
 import * as m15 from './1796028797156-SocialChildTenantKeys.js';
+import * as m16 from './1796030534324-ErasedVisitorsIndex.js';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const migrations: Function[] = [
@@ -34,4 +35,5 @@ export const migrations: Function[] = [
   ...Object.values(m13),
   ...Object.values(m14),
   ...Object.values(m15),
+  ...Object.values(m16),
 ];

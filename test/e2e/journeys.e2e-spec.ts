@@ -612,6 +612,28 @@ describe('journeys (e2e)', () => {
     expect(mailsTo(h.email)).toHaveLength(2);
   }, 60_000);
 
+  it("lists a campaign's messages without those of a visitor erased since (never shown again)", async () => {
+    const tag = `erased-${++n}`;
+    const [kept, gone] = await Promise.all([guest('fr'), guest('en')]);
+    const segment = await taggedSegment(tag, [kept.id, gone.id]);
+    const campaign = await broadcast(Date.now() + 3600_000, { segmentId: segment });
+    await ok(ACTIVATE, { id: campaign.id });
+    await until(async () => (await messagesOf(campaign.id)).length === 2);
+    await ok('mutation($id: ID!) { eraseVisitor(id: $id) }', { id: gone.id }, d.admin);
+    const { messages } = await ok(
+      `query($c: ID!) { messages(campaignId: $c, first: 10) {
+         totalCount edges { node { status visitor { id } } } } }`,
+      { c: campaign.id },
+    );
+    expect(messages.totalCount).toBe(1);
+    expect(messages.edges).toEqual([{ node: { status: 'SCHEDULED', visitor: { id: kept.id } } }]);
+    // Kept in the outbox, as the campaign's record, cancelled.
+    expect((await messagesOf(campaign.id)).map((m) => m.status).sort()).toEqual([
+      'CANCELLED',
+      'SCHEDULED',
+    ]);
+  }, 60_000);
+
   it('sends one message per promotion, however often the event comes', async () => {
     const g = await guest('fr');
     const campaign = await create({

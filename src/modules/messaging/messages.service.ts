@@ -46,7 +46,12 @@ export class MessagesService {
   ): Promise<Connection<MessageEntity>> {
     const { limit, after } = pageRequest(args);
     const p = new SqlParams();
-    const where = [`m.destination_id = ${p.add(auth.destinationId)}::uuid`];
+    const where = [
+      `m.destination_id = ${p.add(auth.destinationId)}::uuid`,
+      // An erased visitor is never shown again (visitor(id) is NOT_FOUND), nor their messages;
+      // the rows stay, as the campaign's record.
+      'NOT EXISTS (SELECT 1 FROM visitors v WHERE v.id = m.visitor_id AND v.erased_at IS NOT NULL)',
+    ];
     if (filter.campaignId)
       where.push(`m.campaign_id = ${p.add(assertId(filter.campaignId))}::uuid`);
     if (filter.visitorId) where.push(`m.visitor_id = ${p.add(assertId(filter.visitorId))}::uuid`);

@@ -24,6 +24,8 @@ const DERIVED = { select: false, insert: false, update: false } as const;
 @Entity('visitors')
 @Index(['destinationId', 'createdAt', 'id'])
 @Index('visitors_destination_email_key', { synchronize: false }) // unique (destination_id, email) where email is not null
+// The few erased rows, for reads that leave them out (a campaign's messages).
+@Index('visitors_erased', ['id'], { where: '"erased_at" IS NOT NULL' })
 export class VisitorEntity extends TenantScopedEntity {
   @Field(() => ID)
   @PrimaryGeneratedColumn('uuid')
