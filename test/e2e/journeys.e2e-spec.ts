@@ -178,6 +178,25 @@ describe('journeys (e2e)', () => {
     ]);
     return rows;
   };
+  /** An ACTIVE broadcast to a segment, once its `count` messages are written. */
+  const activeBroadcast = async (
+    segmentId: string,
+    sendAt: number,
+    count: number,
+    extra: Record<string, unknown> = {},
+  ) => {
+    const { id } = await broadcast(sendAt, { segmentId, ...extra });
+    await ok(ACTIVATE, { id });
+    await until(async () => (await messagesOf(id)).length === count);
+    return id as string;
+  };
+  /** Two new guests (fr, en) in a segment of their own, and an ACTIVE broadcast to them. */
+  const broadcastToTwo = async (sendAt: number, extra: Record<string, unknown> = {}) => {
+    const [first, second] = await Promise.all([guest('fr'), guest('en')]);
+    const segmentId = await taggedSegment(`two-${++n}`, [first.id, second.id]);
+    const campaignId = await activeBroadcast(segmentId, sendAt, 2, extra);
+    return { first, second, segmentId, campaignId };
+  };
   const mailsTo = (email: string) => sink.messages.filter((m) => recipient(m) === email);
 
   beforeAll(async () => {
@@ -538,21 +557,20 @@ describe('journeys (e2e)', () => {
   }, 60_000);
 
   it('on resume, a held message further past than LATE_GRACE is suppressed too-late, not sent late', async () => {
-    const tag = `late-${++n}`;
-    const [early, recent] = await Promise.all([guest('fr'), guest('en')]);
-    const segment = await taggedSegment(tag, [early.id, recent.id]);
-    const campaign = await broadcast(Date.now() + 5 * SECOND, { segmentId: segment });
-    await ok(ACTIVATE, { id: campaign.id });
-    await until(async () => (await messagesOf(campaign.id)).length === 2);
-    await ok(PAUSE, { id: campaign.id });
+    const {
+      first: early,
+      second: recent,
+      campaignId,
+    } = await broadcastToTwo(Date.now() + 5 * SECOND);
+    await ok(PAUSE, { id: campaignId });
     // Paused long enough that one message's time is an hour past (the grace here is 20 s).
-    const lateId = (await messagesOf(campaign.id)).find((m) => m.visitor_id === early.id)!.id;
+    const lateId = (await messagesOf(campaignId)).find((m) => m.visitor_id === early.id)!.id;
     await db.query("UPDATE messages SET scheduled_at = now() - interval '1 hour' WHERE id = $1", [
       lateId,
     ]);
-    await ok(ACTIVATE, { id: campaign.id });
+    await ok(ACTIVATE, { id: campaignId });
     const rows = await until(async () => {
-      const r = await messagesOf(campaign.id);
+      const r = await messagesOf(campaignId);
       return r.every((m) => m.status === 'SENT' || m.status === 'SUPPRESSED') && r;
     });
     const late = rows.find((m) => m.id === lateId)!;
@@ -564,20 +582,12 @@ describe('journeys (e2e)', () => {
   }, 60_000);
 
   it('keeps to the weekly cap across campaigns, also when several messages are taken at once', async () => {
-    const tag = `cap-${++n}`;
-    const [g, h] = await Promise.all([guest('fr'), guest('en')]);
-    const segment = await taggedSegment(tag, [g.id, h.id]);
     // Far ahead: the queue does not fire them, the test hands them to the sender itself.
-    const campaigns: string[] = [];
-    for (let k = 0; k < 4; k++) {
-      const c = await broadcast(Date.now() + 3600_000, {
-        segmentId: segment,
-        frequencyCapPerWeek: 2,
-      });
-      await ok(ACTIVATE, { id: c.id });
-      await until(async () => (await messagesOf(c.id)).length === 2);
-      campaigns.push(c.id);
-    }
+    const later = Date.now() + 3600_000;
+    const cap = { frequencyCapPerWeek: 2 };
+    const { first: g, second: h, segmentId, campaignId } = await broadcastToTwo(later, cap);
+    const campaigns = [campaignId];
+    for (let k = 0; k < 3; k++) campaigns.push(await activeBroadcast(segmentId, later, 2, cap));
     const queue = app.runtime.app.get<Queue>(getQueueToken(QueueName.MESSAGES));
     const ids = async (visitorId: string) => {
       const rows: { id: string }[] = await db.query(
@@ -613,22 +623,17 @@ describe('journeys (e2e)', () => {
   }, 60_000);
 
   it("lists a campaign's messages without those of a visitor erased since (never shown again)", async () => {
-    const tag = `erased-${++n}`;
-    const [kept, gone] = await Promise.all([guest('fr'), guest('en')]);
-    const segment = await taggedSegment(tag, [kept.id, gone.id]);
-    const campaign = await broadcast(Date.now() + 3600_000, { segmentId: segment });
-    await ok(ACTIVATE, { id: campaign.id });
-    await until(async () => (await messagesOf(campaign.id)).length === 2);
+    const { first: kept, second: gone, campaignId } = await broadcastToTwo(Date.now() + 3600_000);
     await ok('mutation($id: ID!) { eraseVisitor(id: $id) }', { id: gone.id }, d.admin);
     const { messages } = await ok(
       `query($c: ID!) { messages(campaignId: $c, first: 10) {
          totalCount edges { node { status visitor { id } } } } }`,
-      { c: campaign.id },
+      { c: campaignId },
     );
     expect(messages.totalCount).toBe(1);
     expect(messages.edges).toEqual([{ node: { status: 'SCHEDULED', visitor: { id: kept.id } } }]);
     // Kept in the outbox, as the campaign's record, cancelled.
-    expect((await messagesOf(campaign.id)).map((m) => m.status).sort()).toEqual([
+    expect((await messagesOf(campaignId)).map((m) => m.status).sort()).toEqual([
       'CANCELLED',
       'SCHEDULED',
     ]);
