@@ -158,12 +158,14 @@ describe('social ingest and visitors (e2e)', () => {
       expect((await ingest([first])).updated).toBe(0);
       expect(await node(first.externalId)).toMatchObject({ text: null, visitor: null });
 
-      // The suppression list names no account; another destination is not concerned.
+      // The suppression list names no account; another destination is not concerned. Two
+      // accounts: each under its id (or its handle, when that was all we knew), and each handle
+      // for imports.
       const hashes: { address_hash: string }[] = await db.query(
         'SELECT address_hash FROM suppressions WHERE destination_id = $1',
         [a.destination.id],
       );
-      expect(hashes).toHaveLength(2);
+      expect(hashes).toHaveLength(4);
       for (const { address_hash } of hashes) {
         expect(address_hash).toMatch(/^[0-9a-f]{64}$/);
         expect(address_hash).not.toMatch(/7001|lou|yves/);
@@ -171,6 +173,11 @@ describe('social ingest and visitors (e2e)', () => {
       const elsewhere = post('7001', 'lou_renamed');
       expect(await ingest([elsewhere], b.admin)).toMatchObject({ created: 1 });
       expect((await node(elsewhere.externalId, b.admin))!.visitor!.tags).toEqual(['prospect']);
+      // Lou's old handle, now someone else's account (another id), is read: only imports hold an
+      // erased account's handle against it.
+      const newOwner = post('7009', 'lou_bzh', 'Nouveau compte, bonjour Lorient');
+      expect(await ingest([newOwner])).toMatchObject({ created: 1 });
+      expect((await node(newOwner.externalId))!.visitor!.tags).toEqual(['prospect']);
     });
   });
 

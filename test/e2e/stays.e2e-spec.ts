@@ -566,6 +566,38 @@ describe('stays (e2e)', () => {
     });
   });
 
+  describe('GDPR, a guest known by X account only', () => {
+    it('a booking naming an erased person’s account does not bring them back', async () => {
+      const partner = await apiKey(a.admin, 'Social hotel', 'WRITE_STAYS');
+      const start = Date.UTC(2033, 9, 1, 14);
+      const booking = (externalRef: string, identity: Record<string, string>) => ({
+        visitor: { identities: [{ provider: 'TWITTER', ...identity }] },
+        arrivalAt: iso(start),
+        departureAt: iso(start + DAY),
+        source: 'social-hotel',
+        externalRef,
+      });
+      const booked = await upsert(
+        booking('SH-1', { handle: 'Gwen_Ker', externalId: '8801' }),
+        partner,
+      );
+      await ok('mutation($id: ID!) { eraseVisitor(id: $id) }', { id: booked.visitor.id }, a.admin);
+      for (const [ref, identity] of [
+        ['SH-1', { handle: 'Gwen_Ker', externalId: '8801' }],
+        ['SH-2', { handle: '@gwen_ker' }], // by the handle alone
+        ['SH-3', { externalId: '8801' }], // by the id alone
+      ] as const) {
+        const refused = await fails(UPSERT, { input: booking(ref, identity) }, partner);
+        expect(refused.extensions.code).toBe('CONFLICT');
+      }
+      expect(await count('SELECT count(*) FROM stays WHERE source = $1', ['social-hotel'])).toBe(1);
+      // Someone else's account is welcome.
+      expect(
+        (await upsert(booking('SH-4', { handle: 'gwen_other' }), partner)).visitor.id,
+      ).not.toBe(booked.visitor.id);
+    });
+  });
+
   describe('events', () => {
     it('tells listeners about created, changed and cancelled stays, once each', async () => {
       probe.changed.length = 0;

@@ -182,6 +182,47 @@ describe('visitor import (e2e)', () => {
     expect(await byEmail('gone@example.org')).toBeUndefined();
   });
 
+  it("refuses an erased person's X handle, known with its provider id or alone, as a line error", async () => {
+    const { createVisitor } = await ok(
+      `mutation($input: CreateVisitorInput!) { createVisitor(input: $input) { id } }`,
+      {
+        input: {
+          firstName: 'Erased',
+          identities: [
+            { provider: 'TWITTER', handle: 'Erased_One', externalId: '7001' },
+            { provider: 'TWITTER', handle: 'handle_only' },
+          ],
+        },
+      },
+      a.admin,
+    );
+    await ok('mutation($id: ID!) { eraseVisitor(id: $id) }', { id: createVisitor.id }, a.admin);
+    const report = await importCsv(
+      [
+        'firstName,twitterHandle',
+        'Back,@erased_one',
+        'Again,HANDLE_ONLY',
+        'Someone,new_person',
+      ].join('\n'),
+    );
+    const refused = (handle: string) =>
+      expect.stringMatching(
+        new RegExp(`^twitterHandle: @${handle} is an erased person's account`, 'i'),
+      );
+    expect(report).toEqual({
+      created: 1,
+      updated: 0,
+      rejected: [
+        { line: 2, errors: [refused('erased_one')] },
+        { line: 3, errors: [refused('handle_only')] },
+      ],
+    });
+    // Only for the destination that erased them.
+    expect(
+      (await importCsv('firstName,twitterHandle\nElsewhere,erased_one\n', b.admin)).created,
+    ).toBe(1);
+  });
+
   it('keeps destinations apart: the same address in another destination is another visitor', async () => {
     const report = await importCsv(
       'email,firstName\nanne@example.org,Anne of Saint-Malo\n',

@@ -396,8 +396,9 @@ describe('visitor merge, GDPR export and erasure (e2e)', () => {
         'SELECT address_hash, reason FROM suppressions WHERE destination_id = $1',
         [a.destination.id],
       );
-      // The e-mail and the X account (so that ingestion never makes a prospect of it again).
-      expect(suppressions).toHaveLength(2);
+      // The e-mail, the X account (so that ingestion never makes a prospect of it again) and its
+      // handle (so that no import brings it back by handle).
+      expect(suppressions).toHaveLength(3);
       for (const suppressed of suppressions) {
         expect(suppressed.reason).toBe('erasure');
         // A keyed hash: neither the address nor the X account id in clear, nor their plain

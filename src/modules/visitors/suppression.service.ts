@@ -26,6 +26,15 @@ export function identitySuppressionKey(identity: SuppressibleIdentity): string |
 }
 
 /**
+ * An erased account's handle, for imports only: a file naming the handle must not bring the
+ * person back, whether we knew their provider id or not. Ingestion does not read it (it reads
+ * identitySuppressionKey): the handle may later be someone else's, who posts under another id.
+ */
+export function erasedHandleKey(provider: string, handle: string): string {
+  return `social:${provider}:erased-handle:${handle.toLowerCase()}`;
+}
+
+/**
  * The suppression list: addresses never to import or message again, and social accounts never
  * to profile again (erased people), kept as HMAC-SHA-256 with the destination's secret salt
  * (destinations.secret_salt) so the list holds no address, id or handle.
@@ -53,7 +62,7 @@ export class SuppressionService {
     return hmac(salt, normalizeEmail(address));
   }
 
-  /** Suppresses social accounts (an erasure): see identitySuppressionKey. */
+  /** Suppresses social accounts (an erasure): see identitySuppressionKey and erasedHandleKey. */
   async suppressIdentities(
     destinationId: string,
     identities: SuppressibleIdentity[],
@@ -61,7 +70,12 @@ export class SuppressionService {
     manager?: EntityManager,
   ): Promise<void> {
     const salt = await this.salt(destinationId, manager);
-    const keys = identities.map(identitySuppressionKey).filter((k): k is string => !!k);
+    const keys = identities
+      .flatMap((i) => [
+        identitySuppressionKey(i),
+        i.handle ? erasedHandleKey(i.provider, i.handle) : null,
+      ])
+      .filter((k): k is string => !!k);
     const unique = [...new Set(keys.map((key) => hmac(salt, key)))];
     if (!unique.length) return;
     await (manager ?? this.dataSource).query(
@@ -105,6 +119,57 @@ export class SuppressionService {
 
   async isSuppressed(destinationId: string, address: string, manager?: EntityManager) {
     return (await this.suppressedAmong(destinationId, [address], manager)).size > 0;
+  }
+
+  /**
+   * Which of these handles (of `provider`) an import must not bring back, lower case: an erased
+   * account's, known by id or by handle only. One query.
+   */
+  async handlesSuppressedAmong(
+    destinationId: string,
+    provider: string,
+    handles: string[],
+    manager?: EntityManager,
+  ): Promise<Set<string>> {
+    if (!handles.length) return new Set<string>();
+    const salt = await this.salt(destinationId, manager);
+    const byHash = new Map<string, string>();
+    for (const handle of handles) {
+      const lower = handle.toLowerCase();
+      byHash.set(hmac(salt, erasedHandleKey(provider, lower)), lower);
+      byHash.set(hmac(salt, identitySuppressionKey({ provider, handle: lower })!), lower);
+    }
+    const rows: { address_hash: string }[] = await (manager ?? this.dataSource).query(
+      'SELECT address_hash FROM suppressions WHERE destination_id = $1 AND address_hash = ANY($2)',
+      [destinationId, [...byHash.keys()]],
+    );
+    return new Set(rows.map((r) => byHash.get(r.address_hash)!));
+  }
+
+  /**
+   * Whether a person named by these accounts was erased: by an account's id, its handle, or an
+   * erased account's handle (erasedHandleKey), as a booking's inline guest names them. One query.
+   */
+  async anyIdentitySuppressed(
+    destinationId: string,
+    identities: SuppressibleIdentity[],
+    manager?: EntityManager,
+  ): Promise<boolean> {
+    const salt = await this.salt(destinationId, manager);
+    const hashes = identities
+      .flatMap((i) => [
+        identitySuppressionKey({ ...i, handle: null }),
+        identitySuppressionKey({ ...i, externalId: null }),
+        i.handle ? erasedHandleKey(i.provider, i.handle) : null,
+      ])
+      .filter((key): key is string => !!key)
+      .map((key) => hmac(salt, key));
+    if (!hashes.length) return false;
+    const [row]: unknown[] = await (manager ?? this.dataSource).query(
+      'SELECT 1 FROM suppressions WHERE destination_id = $1 AND address_hash = ANY($2) LIMIT 1',
+      [destinationId, hashes],
+    );
+    return !!row;
   }
 
   /** Which of `addresses` are suppressed (normalised), in one query: for imports. */

@@ -11,6 +11,7 @@ import type { AuthContext } from '../access/auth-context.js';
 import { EvidenceKind } from '../interests/interest-evidence.entity.js';
 import { InterestsService } from '../interests/interests.service.js';
 import { SuppressionService } from './suppression.service.js';
+import { SocialProvider } from './social-identity.entity.js';
 import { checkVisitorFields, type VisitorFields } from './visitor-fields.js';
 import {
   ImportReport,
@@ -376,11 +377,20 @@ export class VisitorImportService {
 
   private async checkSuppressed(auth: AuthContext, lines: ImportLine[]) {
     const emails = [...new Set(lines.map((l) => l.fields.email).filter((e): e is string => !!e))];
-    const suppressed = await this.suppressions.suppressedAmong(auth.destinationId, emails);
+    const handles = [...new Set(lines.map((l) => l.handle).filter((h): h is string => !!h))];
+    const [suppressed, erasedHandles] = await Promise.all([
+      this.suppressions.suppressedAmong(auth.destinationId, emails),
+      this.suppressions.handlesSuppressedAmong(auth.destinationId, SocialProvider.TWITTER, handles),
+    ]);
     for (const line of lines) {
       if (line.fields.email && suppressed.has(line.fields.email)) {
         line.errors.push(
           `email: ${line.fields.email} is on the suppression list (erased or unsubscribed): it is not imported again`,
+        );
+      }
+      if (line.handle && erasedHandles.has(line.handle.toLowerCase())) {
+        line.errors.push(
+          `twitterHandle: @${line.handle} is an erased person's account (on the suppression list): it is not imported again`,
         );
       }
     }

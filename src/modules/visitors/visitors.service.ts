@@ -375,6 +375,18 @@ export class VisitorsService {
         field: 'email',
       });
     }
+    if (
+      input.identities?.length &&
+      (await this.suppressions.anyIdentitySuppressed(
+        auth.destinationId,
+        input.identities.map(normalizeIdentity),
+        manager,
+      ))
+    ) {
+      throw conflict('This account asked to be forgotten: it is not imported again', {
+        field: 'identities',
+      });
+    }
     const repo = manager.getRepository(VisitorEntity);
     let existing = value.email
       ? await repo.findOneBy({ destinationId: auth.destinationId, email: value.email })
