@@ -543,55 +543,75 @@ export class SocialPollingService implements OnApplicationShutdown {
     );
     let refreshed = 0;
     let engagements = 0;
-    for (let i = 0; i < ids.length; i += 100) {
-      const chunk = ids.slice(i, i + 100);
-      const page = await xCall(
-        () =>
-          client.v2.get<TweetV2LookupResult>('tweets', { ...X_TWEET_PARAMS, ids: chunk.join(',') }),
-        this.retry,
-      );
-      const recent = (page.data ?? []).filter(
-        (t) => !t.created_at || new Date(t.created_at).getTime() >= since,
-      );
-      if (!recent.length) continue;
-      const items = mapXTweets(recent, page.includes, { watchedHandles: watched });
-      await this.ingest(destinationId, items);
-      refreshed += items.length;
-      for (const item of items) {
-        if (!item.authorHandle || !own.has(item.authorHandle.toLowerCase())) continue;
-        if (item.kind === InteractionKind.RETWEET) continue;
-        const seenAt = new Date();
-        const likers = await allUsers(client, `tweets/${item.externalId}/liking_users`, this.retry);
-        const retweeters = await allUsers(
-          client,
-          `tweets/${item.externalId}/retweeted_by`,
+    // Committed WALK_BATCH_POSTS at a time, as a walk's pages are (a fraction of the statements).
+    const pending: NormalizedPost[] = [];
+    const flush = async () => {
+      const batch = pending.splice(0);
+      if (!batch.length) return;
+      await this.ingest(destinationId, batch);
+      refreshed += batch.length;
+    };
+    const ownPosts: NormalizedPost[] = [];
+    try {
+      for (let i = 0; i < ids.length; i += 100) {
+        const chunk = ids.slice(i, i + 100);
+        const page = await xCall(
+          () =>
+            client.v2.get<TweetV2LookupResult>('tweets', {
+              ...X_TWEET_PARAMS,
+              ids: chunk.join(','),
+            }),
           this.retry,
         );
-        // A retweet already read as a post (search) is not counted a second time.
-        const known = new Set(
-          (
-            await this.interactions.query<{ external_id: string }[]>(
-              `SELECT si.external_id FROM interactions i
+        const recent = (page.data ?? []).filter(
+          (t) => !t.created_at || new Date(t.created_at).getTime() >= since,
+        );
+        const items = mapXTweets(recent, page.includes, { watchedHandles: watched });
+        pending.push(...items);
+        for (const item of items) {
+          if (item.kind === InteractionKind.RETWEET) continue;
+          if (item.authorHandle && own.has(item.authorHandle.toLowerCase())) ownPosts.push(item);
+        }
+        if (pending.length >= WALK_BATCH_POSTS) await flush();
+      }
+    } catch (error) {
+      // What was read before the failure is kept; the failure is what the poll reports.
+      await flush().catch((e: unknown) => this.logger.warn(`refresh not saved: ${describe(e)}`));
+      throw error;
+    }
+    await flush();
+    for (const item of ownPosts) {
+      const seenAt = new Date();
+      const likers = await allUsers(client, `tweets/${item.externalId}/liking_users`, this.retry);
+      const retweeters = await allUsers(
+        client,
+        `tweets/${item.externalId}/retweeted_by`,
+        this.retry,
+      );
+      // A retweet already read as a post (search) is not counted a second time.
+      const known = new Set(
+        (
+          await this.interactions.query<{ external_id: string }[]>(
+            `SELECT si.external_id FROM interactions i
                  JOIN social_identities si ON si.id = i.author_identity_id
                 WHERE i.destination_id = $1 AND i.provider = 'TWITTER' AND i.kind = 'RETWEET'
                   AND i.referenced_external_id = $2 AND i.external_id NOT LIKE 'retweet:%'`,
-              [destinationId, item.externalId],
-            )
-          ).map((r) => r.external_id),
-        );
-        const engagement = [
-          ...mapXEngagement(InteractionKind.LIKE, item.externalId, likers, seenAt),
-          ...mapXEngagement(
-            InteractionKind.RETWEET,
-            item.externalId,
-            retweeters.filter((u) => !known.has(u.id)),
-            seenAt,
-          ),
-        ];
-        if (engagement.length) {
-          await this.ingest(destinationId, engagement);
-          engagements += engagement.length;
-        }
+            [destinationId, item.externalId],
+          )
+        ).map((r) => r.external_id),
+      );
+      const engagement = [
+        ...mapXEngagement(InteractionKind.LIKE, item.externalId, likers, seenAt),
+        ...mapXEngagement(
+          InteractionKind.RETWEET,
+          item.externalId,
+          retweeters.filter((u) => !known.has(u.id)),
+          seenAt,
+        ),
+      ];
+      if (engagement.length) {
+        await this.ingest(destinationId, engagement);
+        engagements += engagement.length;
       }
     }
     return { refreshed, engagements };
