@@ -1,5 +1,6 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DataSource } from 'typeorm';
+import { Clock } from '../../src/common/clock/clock.js';
 import { InteractionKind } from '../../src/modules/social/interaction.entity.js';
 import { SocialIngestService } from '../../src/modules/social/social-ingest.service.js';
 import type { NormalizedPost } from '../../src/modules/social/social.types.js';
@@ -112,6 +113,28 @@ describe('social ingest and visitors (e2e)', () => {
     expect((await rows()).every((n) => n > 0)).toBe(true);
     await db.query('DELETE FROM destinations WHERE id = $1', [c.destination.id]);
     expect(await rows()).toEqual([0, 0, 0, 0]);
+  });
+
+  it("keeps one reading of an account's numbers per instant: two at the same time, the later wins", async () => {
+    const clock = app.runtime.app.get(Clock);
+    const at = new Date(Date.UTC(2026, 9, 2, 8));
+    const now = clock.now;
+    clock.now = () => new Date(at);
+    try {
+      const first = { ...post('7101', 'same_instant'), authorFollowersCount: 100 };
+      const second = { ...post('7101', 'same_instant'), authorFollowersCount: 150 };
+      expect((await ingest([first])).created).toBe(1);
+      expect((await ingest([second])).created).toBe(1);
+    } finally {
+      clock.now = now;
+    }
+    const readings: { followers_count: number; recorded_at: Date }[] = await db.query(
+      `SELECT m.followers_count, m.recorded_at FROM identity_metrics m
+         JOIN social_identities s ON s.id = m.identity_id
+        WHERE s.destination_id = $1 AND s.external_id = '7101'`,
+      [a.destination.id],
+    );
+    expect(readings).toEqual([{ followers_count: 150, recorded_at: at }]);
   });
 
   describe('an erased person posting again', () => {

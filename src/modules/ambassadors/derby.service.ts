@@ -83,7 +83,7 @@ export class DerbyService {
                  WHERE im.identity_id = ids.id
                  ORDER BY (im.recorded_at <= $4) DESC,
                           CASE WHEN im.recorded_at <= $4 THEN im.recorded_at END DESC NULLS LAST,
-                          im.recorded_at, im.id
+                          im.recorded_at
                  LIMIT 1) m ON true
          LEFT JOIN agg ON agg.handle = ids.handle
         ORDER BY ids.ord`,

@@ -1,26 +1,15 @@
-import {
-  Column,
-  Entity,
-  Index,
-  JoinColumn,
-  ManyToOne,
-  PrimaryGeneratedColumn,
-  type Relation,
-} from 'typeorm';
+import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn, type Relation } from 'typeorm';
 import { TenantScopedChildEntity } from '../destinations/tenant-scoped.entity.js';
 import { SocialIdentityEntity } from '../visitors/social-identity.entity.js';
 
 /**
  * The public metrics of an account over time (followers, following, posts), one row per change
- * seen: the Social Derby reads the values at the end of a period from here.
+ * seen, keyed by the account and the time it was seen (two readings at the same instant: the
+ * later wins): the Social Derby reads the values at the end of a period from here.
  */
 @Entity('identity_metrics')
-@Index(['identityId', 'recordedAt'])
 export class IdentityMetricsEntity extends TenantScopedChildEntity {
-  @PrimaryGeneratedColumn('uuid')
-  id: string;
-
-  @Column('uuid')
+  @PrimaryColumn('uuid')
   identityId: string;
 
   @ManyToOne(() => SocialIdentityEntity, { onDelete: 'CASCADE' })
@@ -36,6 +25,6 @@ export class IdentityMetricsEntity extends TenantScopedChildEntity {
   @Column('integer', { nullable: true })
   postCount: number | null;
 
-  @Column('timestamptz')
+  @PrimaryColumn('timestamptz')
   recordedAt: Date;
 }

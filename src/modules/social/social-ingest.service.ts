@@ -544,6 +544,9 @@ export class SocialIngestService {
            SELECT $1, i.id, i.followers_count, i.following_count, i.post_count, $3
              FROM inserted i JOIN x ON x.provider = i.provider AND x.external_id = i.external_id
             WHERE x.record_metrics
+           ON CONFLICT (identity_id, recorded_at) DO UPDATE
+              SET followers_count = EXCLUDED.followers_count,
+                  following_count = EXCLUDED.following_count, post_count = EXCLUDED.post_count
          )
          SELECT k, id, visitor_id, visitor_id = prospect_id AS prospect FROM updated
           UNION ALL
