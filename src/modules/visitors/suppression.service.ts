@@ -35,6 +35,18 @@ export function erasedHandleKey(provider: string, handle: string): string {
 }
 
 /**
+ * Every key under which a file or a booking naming this account finds it suppressed: its id's,
+ * its handle's, and an erased account's handle's.
+ */
+function lookupKeys(identity: SuppressibleIdentity): string[] {
+  return [
+    identitySuppressionKey({ ...identity, handle: null }),
+    identitySuppressionKey({ ...identity, externalId: null }),
+    identity.handle ? erasedHandleKey(identity.provider, identity.handle) : null,
+  ].filter((key): key is string => !!key);
+}
+
+/**
  * The suppression list: addresses never to import or message again, and social accounts never
  * to profile again (erased people), kept as HMAC-SHA-256 with the destination's secret salt
  * (destinations.secret_salt) so the list holds no address, id or handle.
@@ -136,14 +148,9 @@ export class SuppressionService {
     const byHash = new Map<string, string>();
     for (const handle of handles) {
       const lower = handle.toLowerCase();
-      byHash.set(hmac(salt, erasedHandleKey(provider, lower)), lower);
-      byHash.set(hmac(salt, identitySuppressionKey({ provider, handle: lower })!), lower);
+      for (const key of lookupKeys({ provider, handle: lower })) byHash.set(hmac(salt, key), lower);
     }
-    const rows: { address_hash: string }[] = await (manager ?? this.dataSource).query(
-      'SELECT address_hash FROM suppressions WHERE destination_id = $1 AND address_hash = ANY($2)',
-      [destinationId, [...byHash.keys()]],
-    );
-    return new Set(rows.map((r) => byHash.get(r.address_hash)!));
+    return this.listed(destinationId, byHash, manager);
   }
 
   /**
@@ -156,20 +163,10 @@ export class SuppressionService {
     manager?: EntityManager,
   ): Promise<boolean> {
     const salt = await this.salt(destinationId, manager);
-    const hashes = identities
-      .flatMap((i) => [
-        identitySuppressionKey({ ...i, handle: null }),
-        identitySuppressionKey({ ...i, externalId: null }),
-        i.handle ? erasedHandleKey(i.provider, i.handle) : null,
-      ])
-      .filter((key): key is string => !!key)
-      .map((key) => hmac(salt, key));
-    if (!hashes.length) return false;
-    const [row]: unknown[] = await (manager ?? this.dataSource).query(
-      'SELECT 1 FROM suppressions WHERE destination_id = $1 AND address_hash = ANY($2) LIMIT 1',
-      [destinationId, hashes],
+    const byHash = new Map(
+      identities.flatMap(lookupKeys).map((key) => [hmac(salt, key), true] as const),
     );
-    return !!row;
+    return (await this.listed(destinationId, byHash, manager)).size > 0;
   }
 
   /** Which of `addresses` are suppressed (normalised), in one query: for imports. */
@@ -177,6 +174,16 @@ export class SuppressionService {
     if (!addresses.length) return new Set<string>();
     const salt = await this.salt(destinationId, manager);
     const byHash = new Map(addresses.map((a) => [this.hash(salt, a), normalizeEmail(a)]));
+    return this.listed(destinationId, byHash, manager);
+  }
+
+  /** What the hashes on the list stand for (`byHash`: hash → what it is the hash of). */
+  private async listed<T>(
+    destinationId: string,
+    byHash: Map<string, T>,
+    manager?: EntityManager,
+  ): Promise<Set<T>> {
+    if (!byHash.size) return new Set<T>();
     const rows: { address_hash: string }[] = await (manager ?? this.dataSource).query(
       'SELECT address_hash FROM suppressions WHERE destination_id = $1 AND address_hash = ANY($2)',
       [destinationId, [...byHash.keys()]],
