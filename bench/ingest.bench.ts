@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import inspector from 'node:inspector';
 import pg from 'pg';
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner.js';
 import type { AuthContext } from '../src/modules/access/auth-context.js';
@@ -196,6 +198,32 @@ export async function benchIngest(): Promise<void> {
   }
 }
 
+/**
+ * BENCH_CPU_PROFILE=FILE: a V8 CPU profile of this process during the poll only (open it in
+ * Chrome DevTools or any .cpuprofile viewer).
+ */
+async function startCpuProfile() {
+  const file = process.env.BENCH_CPU_PROFILE;
+  if (!file) return null;
+  const session = new inspector.Session();
+  session.connect();
+  const post = <T>(method: string, params?: object) =>
+    new Promise<T>((resolve, reject) =>
+      session.post(method, params, (e, r) => (e ? reject(e) : resolve(r as T))),
+    );
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 200 });
+  await post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = await post<{ profile: unknown }>('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+      console.log(`CPU profile of the poll written to ${file}`);
+    },
+  };
+}
+
 interface FakeXClientModule {
   fakeXClient(url: string): { client: TwitterApi; agent: { destroy(): void } };
 }
@@ -238,6 +266,7 @@ async function throughFakeX(
     const seen: NormalizedPost[] = [];
     let batches = 0;
     const cpu = await cpuMeter(admin, database);
+    const profiler = await startCpuProfile();
     const started = process.hrtime.bigint();
     const walk = await walkIntoPipeline(
       client,
@@ -251,6 +280,7 @@ async function throughFakeX(
       { destinationId, query: '#Escale', sinceId: null, watchedHandles: [] },
     );
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    await profiler?.stop();
     const used = await cpu.stop();
     stopped = true;
     const fakeCpu = await server.stop();

@@ -454,11 +454,16 @@ describe('X polling into the ingest pipeline', () => {
     fake.setMetrics(own.id, { like_count: 999 });
     fake.like(own.id, fan.id);
     fake.retweet(own.id, retweeter.id);
+    fake.like(own.id, retweeter.id);
     const status = (await app.ok<any>(SYNC, {}, admin)).syncSocialNow;
     expect(status.lastError).toBeNull();
     const rows = await stored(destination.id);
     expect(rows.find((r) => r.id === own.id)?.likes).toBeGreaterThanOrEqual(999);
     expect(rows.find((r) => r.id === `like:${own.id}:${fan.id}`)).toMatchObject({ kind: 'LIKE' });
+    // Their retweet was read as a post; their like is stored all the same.
+    expect(rows.find((r) => r.id === `like:${own.id}:${retweeter.id}`)).toMatchObject({
+      kind: 'LIKE',
+    });
     // The retweet is read once (as a post, by the @handle search), not again from retweeted_by.
     const retweets = await db.query<{ external_id: string; author: string }[]>(
       `SELECT i.external_id, si.external_id AS author FROM interactions i

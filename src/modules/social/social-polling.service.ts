@@ -544,15 +544,29 @@ export class SocialPollingService implements OnApplicationShutdown {
     let refreshed = 0;
     let engagements = 0;
     // Committed WALK_BATCH_POSTS at a time, as a walk's pages are (a fraction of the statements).
-    const pending: NormalizedPost[] = [];
-    const flush = async () => {
-      const batch = pending.splice(0);
-      if (!batch.length) return;
+    const metrics = new Batches<NormalizedPost>(WALK_BATCH_POSTS, async (batch) => {
       await this.ingest(destinationId, batch);
       refreshed += batch.length;
-    };
+    });
+    // Likes and retweets are read post by post (X has no batch endpoint for them), then stored
+    // together, without the retweets already read as posts (search): they are not counted twice.
+    const engagement = new Batches<NormalizedPost>(WALK_BATCH_POSTS, async (batch) => {
+      const known = await this.retweetsReadAsPosts(
+        destinationId,
+        batch.filter((e) => e.kind === InteractionKind.RETWEET),
+      );
+      const items = batch.filter(
+        (e) =>
+          e.kind !== InteractionKind.RETWEET ||
+          !known.has(`${e.referencedExternalId}|${e.authorExternalId}`),
+      );
+      if (!items.length) return;
+      await this.ingest(destinationId, items);
+      engagements += items.length;
+    });
     const ownPosts: NormalizedPost[] = [];
-    try {
+    // What was read before a failure is kept; the failure is what the poll reports.
+    await keepOnFailure(metrics, this.logger, async () => {
       for (let i = 0; i < ids.length; i += 100) {
         const chunk = ids.slice(i, i + 100);
         const page = await xCall(
@@ -567,54 +581,50 @@ export class SocialPollingService implements OnApplicationShutdown {
           (t) => !t.created_at || new Date(t.created_at).getTime() >= since,
         );
         const items = mapXTweets(recent, page.includes, { watchedHandles: watched });
-        pending.push(...items);
         for (const item of items) {
           if (item.kind === InteractionKind.RETWEET) continue;
           if (item.authorHandle && own.has(item.authorHandle.toLowerCase())) ownPosts.push(item);
         }
-        if (pending.length >= WALK_BATCH_POSTS) await flush();
+        await metrics.add(items);
       }
-    } catch (error) {
-      // What was read before the failure is kept; the failure is what the poll reports.
-      await flush().catch((e: unknown) => this.logger.warn(`refresh not saved: ${describe(e)}`));
-      throw error;
-    }
-    await flush();
-    for (const item of ownPosts) {
-      const seenAt = new Date();
-      const likers = await allUsers(client, `tweets/${item.externalId}/liking_users`, this.retry);
-      const retweeters = await allUsers(
-        client,
-        `tweets/${item.externalId}/retweeted_by`,
-        this.retry,
-      );
-      // A retweet already read as a post (search) is not counted a second time.
-      const known = new Set(
-        (
-          await this.interactions.query<{ external_id: string }[]>(
-            `SELECT si.external_id FROM interactions i
-                 JOIN social_identities si ON si.id = i.author_identity_id
-                WHERE i.destination_id = $1 AND i.provider = 'TWITTER' AND i.kind = 'RETWEET'
-                  AND i.referenced_external_id = $2 AND i.external_id NOT LIKE 'retweet:%'`,
-            [destinationId, item.externalId],
-          )
-        ).map((r) => r.external_id),
-      );
-      const engagement = [
-        ...mapXEngagement(InteractionKind.LIKE, item.externalId, likers, seenAt),
-        ...mapXEngagement(
-          InteractionKind.RETWEET,
-          item.externalId,
-          retweeters.filter((u) => !known.has(u.id)),
-          seenAt,
-        ),
-      ];
-      if (engagement.length) {
-        await this.ingest(destinationId, engagement);
-        engagements += engagement.length;
+    });
+    await keepOnFailure(engagement, this.logger, async () => {
+      for (const item of ownPosts) {
+        const seenAt = new Date();
+        const likers = await allUsers(client, `tweets/${item.externalId}/liking_users`, this.retry);
+        const retweeters = await allUsers(
+          client,
+          `tweets/${item.externalId}/retweeted_by`,
+          this.retry,
+        );
+        await engagement.add([
+          ...mapXEngagement(InteractionKind.LIKE, item.externalId, likers, seenAt),
+          ...mapXEngagement(InteractionKind.RETWEET, item.externalId, retweeters, seenAt),
+        ]);
       }
-    }
+    });
     return { refreshed, engagements };
+  }
+
+  /**
+   * Which of these retweets (from retweeted_by) are already stored as posts read by a search:
+   * keys `post|retweeter`, in one query for the whole batch.
+   */
+  private async retweetsReadAsPosts(
+    destinationId: string,
+    retweets: NormalizedPost[],
+  ): Promise<Set<string>> {
+    if (!retweets.length) return new Set();
+    const posts = [...new Set(retweets.map((r) => r.referencedExternalId as string))];
+    const rows = await this.interactions.query<{ post: string; author: string }[]>(
+      `SELECT i.referenced_external_id AS post, si.external_id AS author
+         FROM interactions i
+         JOIN social_identities si ON si.id = i.author_identity_id
+        WHERE i.destination_id = $1 AND i.provider = 'TWITTER' AND i.kind = 'RETWEET'
+          AND i.referenced_external_id = ANY($2::text[]) AND i.external_id NOT LIKE 'retweet:%'`,
+      [destinationId, posts],
+    );
+    return new Set(rows.map((r) => `${r.post}|${r.author}`));
   }
 
   private async ingest(destinationId: string, items: NormalizedPost[]): Promise<void> {
@@ -633,6 +643,39 @@ export class SocialPollingService implements OnApplicationShutdown {
       ['destinationId'],
     );
   }
+}
+
+/** Collects items and writes them `size` at a time (the rest on `flush`). */
+class Batches<T> {
+  private pending: T[] = [];
+  constructor(
+    private readonly size: number,
+    private readonly write: (batch: T[]) => Promise<void>,
+  ) {}
+
+  async add(items: T[]): Promise<void> {
+    this.pending.push(...items);
+    if (this.pending.length >= this.size) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    const batch = this.pending.splice(0);
+    if (batch.length) await this.write(batch);
+  }
+}
+
+/**
+ * Runs `read`, then writes what is left in `batches`; when `read` fails, what it had read is
+ * written all the same (a failure to write it is logged) before the failure goes on.
+ */
+async function keepOnFailure<T>(batches: Batches<T>, logger: Logger, read: () => Promise<void>) {
+  try {
+    await read();
+  } catch (error) {
+    await batches.flush().catch((e: unknown) => logger.warn(`refresh not saved: ${describe(e)}`));
+    throw error;
+  }
+  await batches.flush();
 }
 
 function later(a: Date | null, b: Date): Date {
