@@ -565,9 +565,13 @@ export class SocialIngestService {
   }
 
   /**
-   * With `lockScores`, the statement first locks those visitors' rows (key share, in id order),
-   * then takes their score locks (scoreLocksSql), before it inserts anything: evidence is then
-   * recorded without a statement of its own to take them.
+   * With `lockScores`, the statement first locks those visitors' rows (in id order), then takes
+   * their score locks (scoreLocksSql), before it inserts anything: evidence is then recorded
+   * without a statement of its own to take them. The row lock is FOR NO KEY UPDATE, the lock the
+   * visitor_interests triggers take (lock_visitors) before they rewrite a visitor's strong
+   * interests: taken here, before the score locks, the trigger finds it held. A weaker lock here
+   * (FOR KEY SHARE, as it was) was upgraded by the trigger after the score locks — a second write
+   * of each row's lock, and a deadlock with a path that holds the row and waits for a score lock.
    */
   private upsertRows(
     m: EntityManager,
@@ -608,7 +612,7 @@ export class SocialIngestService {
     const locks = lockScores.length
       ? `WITH locked AS (${scoreLocksSql(
           '$1',
-          'SELECT id FROM visitors WHERE id = ANY($3::uuid[]) ORDER BY id FOR KEY SHARE',
+          'SELECT id FROM visitors WHERE id = ANY($3::uuid[]) ORDER BY id FOR NO KEY UPDATE',
         )})
          `
       : '';
