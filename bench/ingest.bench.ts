@@ -105,6 +105,12 @@ export async function benchIngest(): Promise<void> {
     const warmup = posts('w', 0, 10 * PAGE);
     for (let i = 0; i < warmup.length; i += PAGE)
       await ingest.ingest(ours, warmup.slice(i, i + PAGE));
+    // BENCH_INGEST=poll: the headline alone, after the warm-up (a quick A/B of a change: the
+    // machine's noise wants several runs of each side, alternated).
+    if (process.env.BENCH_INGEST === 'poll') {
+      await reportPoll(await throughFakeX(await create('FromX'), ingest, admin, name), url, base);
+      return;
+    }
     const profile = PROFILE ? profileStatements() : undefined;
     const cpu = await cpuMeter(admin, name);
     let started = process.hrtime.bigint();
@@ -148,27 +154,7 @@ export async function benchIngest(): Promise<void> {
     const fromX = await throughFakeX(await create('FromX'), ingest, admin, name);
 
     const { seconds: baselineSeconds, cpu: baselineCpu } = await bareInserts(url, base, posts('b'));
-    // The CPU of the same work, which a loaded machine does not inflate as much as wall time.
-    const perPage = (c: { node: number; database: number }, pages = N / PAGE) =>
-      `${((1000 * (c.node + c.database)) / pages).toFixed(1)} ms (Node.js ${((1000 * c.node) / pages).toFixed(1)}, PostgreSQL ${((1000 * c.database) / pages).toFixed(1)})`;
-    if (fromX) {
-      // Its baseline: the same rows, inserted bare, 100 at a time.
-      const bare = await bareInserts(url, base, fromX.seen);
-      const pages = fromX.posts / PAGE;
-      report(
-        `one destination's poll: ${fromX.posts} posts in ${fromX.pages} pages of ${PAGE} from the fake X server (its own process) through twitter-api-v2 and the poll's walk (${fromX.batches} commits) into the pipeline: ${fromX.seconds.toFixed(1)} s`,
-        fromX.posts / fromX.seconds,
-        fromX.seen.length / bare.seconds,
-        'interactions/s',
-      );
-      console.log(
-        `  CPU per ${PAGE} posts: ${perPage(fromX.cpu, pages)}; baseline ${perPage(bare.cpu, pages)}; the fake X server ${((1000 * fromX.fakeCpu) / pages).toFixed(1)} ms`,
-      );
-    } else {
-      console.log(
-        '(no dist/fake-x: `tsc -p test/support/fake-x/tsconfig.json` for the poll from the fake X server)',
-      );
-    }
+    await reportPoll(fromX, url, base);
     report(
       `the pipeline alone, one call per page of ${PAGE} (${N} new posts made here): ${seconds.toFixed(1)} s`,
       N / seconds,
@@ -222,6 +208,35 @@ async function startCpuProfile() {
       console.log(`CPU profile of the poll written to ${file}`);
     },
   };
+}
+
+/** The CPU of some work, which a loaded machine does not inflate as much as wall time. */
+const perPage = (c: { node: number; database: number }, pages = N / PAGE) =>
+  `${((1000 * (c.node + c.database)) / pages).toFixed(1)} ms (Node.js ${((1000 * c.node) / pages).toFixed(1)}, PostgreSQL ${((1000 * c.database) / pages).toFixed(1)})`;
+
+/** The headline: the poll from the fake X server, against a bare INSERT of the rows it saw. */
+async function reportPoll(
+  fromX: Awaited<ReturnType<typeof throughFakeX>>,
+  url: string,
+  baseline: string,
+) {
+  if (!fromX) {
+    console.log(
+      '(no dist/fake-x: `tsc -p test/support/fake-x/tsconfig.json` for the poll from the fake X server)',
+    );
+    return;
+  }
+  const bare = await bareInserts(url, baseline, fromX.seen);
+  const pages = fromX.posts / PAGE;
+  report(
+    `one destination's poll: ${fromX.posts} posts in ${fromX.pages} pages of ${PAGE} from the fake X server (its own process) through twitter-api-v2 and the poll's walk (${fromX.batches} commits) into the pipeline: ${fromX.seconds.toFixed(1)} s`,
+    fromX.posts / fromX.seconds,
+    fromX.seen.length / bare.seconds,
+    'interactions/s',
+  );
+  console.log(
+    `  CPU per ${PAGE} posts: ${perPage(fromX.cpu, pages)}; baseline ${perPage(bare.cpu, pages)}; the fake X server ${((1000 * fromX.fakeCpu) / pages).toFixed(1)} ms`,
+  );
 }
 
 interface FakeXClientModule {

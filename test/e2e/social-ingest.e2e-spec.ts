@@ -2,6 +2,7 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DataSource } from 'typeorm';
 import { Clock } from '../../src/common/clock/clock.js';
 import { InteractionKind } from '../../src/modules/social/interaction.entity.js';
+import { postFacts } from '../../src/modules/social/post-facts.js';
 import { SocialIngestService } from '../../src/modules/social/social-ingest.service.js';
 import type { NormalizedPost } from '../../src/modules/social/social.types.js';
 import { SocialProvider } from '../../src/modules/visitors/social-identity.entity.js';
@@ -135,6 +136,49 @@ describe('social ingest and visitors (e2e)', () => {
       [a.destination.id],
     );
     expect(readings).toEqual([{ followers_count: 150, recorded_at: at }]);
+  });
+
+  it('stores a page whose text was read ahead (postFacts, as a poll does) as one read in the transaction', async () => {
+    const texts = [
+      'Dégustation de crêpes au marché des Lices, un vrai bonheur #Gastronomie @lorient_port',
+      'Rainy day, closed museum, terrible queue #art',
+      'Concert génial ce soir #FestivalInterceltique https://example.org/#pas_un_hashtag',
+      'Pas terrible cette exposition, vraiment pas génial',
+      '',
+    ];
+    const page = (prefix: string, ahead: boolean): NormalizedPost[] =>
+      texts.map((text, i) => ({
+        provider: SocialProvider.TWITTER,
+        externalId: `${prefix}${i}`,
+        kind: InteractionKind.POST,
+        authorExternalId: `${prefix}u${i}`,
+        authorHandle: `${prefix}_author${i}`,
+        text: text || undefined,
+        occurredAt: new Date(base + 500_000 + i * 1000),
+        ...(ahead ? { facts: postFacts(text) } : {}),
+      }));
+    const ingest = app.runtime.app.get(SocialIngestService);
+    await ingest.ingest(a.destination.id, page('ahead', true), { source: 'x' });
+    await ingest.ingest(a.destination.id, page('inside', false), { source: 'x' });
+    const stored = async (prefix: string) => {
+      const rows: Record<string, unknown>[] = await db.query(
+        `SELECT substr(i.external_id, length($2) + 1) AS n, i.kind, i.hashtags, i.mentions,
+                i.sentiment, i.wall_status,
+                (SELECT array_agg(it.slug || ':' || e.kind ORDER BY it.slug, e.kind)
+                   FROM interest_evidence e JOIN interests it ON it.id = e.interest_id
+                  WHERE e.source_id = i.id::text) AS evidence
+           FROM interactions i
+          WHERE i.destination_id = $1 AND i.external_id LIKE $2 || '%'
+          ORDER BY 1`,
+        [a.destination.id, prefix],
+      );
+      return rows;
+    };
+    const inside = await stored('inside');
+    expect(inside).toHaveLength(texts.length);
+    expect(inside.some((r) => r.evidence !== null)).toBe(true);
+    expect(inside.some((r) => r.sentiment !== null)).toBe(true);
+    expect(await stored('ahead')).toEqual(inside);
   });
 
   describe('an erased person posting again', () => {

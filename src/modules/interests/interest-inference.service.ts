@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { isUuid, normalizeHandle } from '../../common/validation.js';
 import { DEFAULT_EVIDENCE_WEIGHTS } from './interest-scores.service.js';
 import { EvidenceKind } from './interest-evidence.entity.js';
-import { analyzePost, PhraseMatcher, splitHashtag } from './text-normalizer.js';
+import { analyzePost, PhraseMatcher, splitHashtag, type PostAnalysis } from './text-normalizer.js';
 
 export interface InferenceInput {
   /** The post's text; hashtags, @mentions and links written in it are recognised too. */
@@ -15,6 +15,8 @@ export interface InferenceInput {
   placeHandles?: string[] | null;
   /** Ids of places the post is about. */
   placeIds?: string[] | null;
+  /** `analyzePost(text)`, when the caller worked it out already (ahead of a transaction). */
+  analysis?: PostAnalysis;
 }
 
 export interface InferredEvidence {
@@ -52,7 +54,7 @@ interface AnalyzedPost {
 }
 
 function analyze(input: InferenceInput): AnalyzedPost {
-  const post = analyzePost(input.text ?? '');
+  const post = input.analysis ?? analyzePost(input.text ?? '');
   const handles = [...(input.placeHandles ?? []), ...post.mentions]
     .map((h) => normalizeHandle(h)?.toLowerCase())
     .filter((h): h is string => !!h);

@@ -78,15 +78,18 @@ export function normalizeText(text: string): string {
   ).join(' ');
 }
 
+/** A post taken apart (analyzePost). */
+export interface PostAnalysis {
+  words: string[];
+  hashtags: string[];
+  mentions: string[];
+}
+
 /**
  * A post taken apart: its hashtags, its mentions, and the words of the rest (URLs, hashtags and
  * mentions removed, so that a hashtag counts as a hashtag and not also as words).
  */
-export function analyzePost(text: string): {
-  words: string[];
-  hashtags: string[];
-  mentions: string[];
-} {
+export function analyzePost(text: string): PostAnalysis {
   const hashtags = extractHashtags(text);
   const mentions = extractMentions(text);
   const rest = text.replace(URL_RE, ' ').replace(HASHTAG_RE, '$1 ').replace(MENTION_RE, '$1 ');

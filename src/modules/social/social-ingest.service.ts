@@ -11,17 +11,12 @@ import {
 } from '../interests/interest-inference.service.js';
 import { scoreLocksSql, type EvidenceItem } from '../interests/interest-scores.service.js';
 import { InterestsService } from '../interests/interests.service.js';
-import {
-  extractHashtags,
-  extractMentions,
-  normalizeText,
-  PhraseMatcher,
-} from '../interests/text-normalizer.js';
+import { normalizeText, PhraseMatcher, type PostAnalysis } from '../interests/text-normalizer.js';
 import { SocialProvider } from '../visitors/social-identity.entity.js';
 import { SuppressionService } from '../visitors/suppression.service.js';
 import { VisitorEvents, type VisitorChangedEvent } from '../visitors/visitor.events.js';
 import { InteractionEntity, InteractionKind, WallStatus } from './interaction.entity.js';
-import { sentimentOf } from './sentiment.js';
+import { postFacts } from './post-facts.js';
 import { SocialEvents, type InteractionsIngestedEvent } from './social.events.js';
 import { InteractionPubSub } from './interaction-pubsub.js';
 import type { IngestReport } from './social.models.js';
@@ -72,6 +67,7 @@ interface PreparedRow {
   mentions: string[];
   place_ids: string[];
   place_handles: string[];
+  analysis: PostAnalysis | null;
   sentiment: number | null;
   in_reply_to_external_id: string | null;
   referenced_external_id: string | null;
@@ -298,10 +294,11 @@ export class SocialIngestService {
     const rows: PreparedRow[] = items.map((item) => {
       const authorKey = `${item.provider}|${item.authorExternalId}`;
       const text = item.text ?? null;
-      const hashtags = (item.hashtags ?? (text ? extractHashtags(text) : [])).map((h) =>
+      const facts = item.facts ?? postFacts(text);
+      const hashtags = (item.hashtags ?? facts.analysis?.hashtags ?? []).map((h) =>
         h.replace(/^#/, ''),
       );
-      const mentions = (item.mentions ?? (text ? extractMentions(text) : [])).map((h) =>
+      const mentions = (item.mentions ?? facts.analysis?.mentions ?? []).map((h) =>
         h.replace(/^@/, ''),
       );
       const placeIds = new Set<string>();
@@ -322,7 +319,7 @@ export class SocialIngestService {
         item.kind === InteractionKind.POST && mentions.some((h) => ownHandles.has(h.toLowerCase()))
           ? InteractionKind.MENTION
           : item.kind;
-      const sentiment = sentimentOf(text);
+      const sentiment = facts.sentiment;
       const referenced =
         item.referencedExternalId ??
         (item.kind === InteractionKind.REPLY ? (item.inReplyToExternalId ?? null) : null);
@@ -346,6 +343,7 @@ export class SocialIngestService {
         mentions,
         place_ids: [...placeIds],
         place_handles: placeHandles,
+        analysis: facts.analysis,
         sentiment,
         in_reply_to_external_id: item.inReplyToExternalId ?? null,
         referenced_external_id: AMPLIFYING.has(item.kind) ? referenced : null,
@@ -404,6 +402,7 @@ export class SocialIngestService {
           hashtags: r.hashtags,
           placeHandles: r.place_handles,
           placeIds: r.place_ids,
+          analysis: r.analysis ?? undefined,
         })),
       );
       const evidence: EvidenceItem[] = [];

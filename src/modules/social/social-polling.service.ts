@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import {
@@ -21,6 +22,7 @@ import { IngestionStateEntity } from './ingestion-state.entity.js';
 import { InteractionEntity, InteractionKind } from './interaction.entity.js';
 import type { IngestOptions, NormalizedPost } from './social.types.js';
 import { createXClient, type XClientHandle } from './x-client.js';
+import { postFacts } from './post-facts.js';
 import { mapXEngagement, mapXTweets, X_TWEET_PARAMS, X_USER_PARAMS } from './x-mapping.js';
 
 /** The ingest pipeline as the poller sees it (SocialIngestService). */
@@ -94,6 +96,9 @@ export interface WalkResult {
   /** The stored since_id was older than the 7 days search/recent sees: walked without it. */
   cursorDropped: boolean;
 }
+
+/** Posts a walk reads (postFacts) between two turns of the event loop. */
+const PREPARE_SLICE = 20;
 
 /** A committed batch holds at most this many posts (five pages of 100). */
 export const WALK_BATCH_POSTS = 500;
@@ -279,8 +284,16 @@ export function walkIntoPipeline(
     },
     {
       retry: walk.retry,
-      prepare: (tweets, includes) =>
-        mapXTweets(tweets, includes, { watchedHandles: walk.watchedHandles }),
+      // Mapped, and their text read, while the previous batch commits.
+      // A few posts at a time: the batch being committed gets its statements' answers in between.
+      prepare: async (tweets, includes) => {
+        const items = mapXTweets(tweets, includes, { watchedHandles: walk.watchedHandles });
+        for (let i = 0; i < items.length; i++) {
+          if (i && i % PREPARE_SLICE === 0) await setImmediate();
+          items[i].facts = postFacts(items[i].text);
+        }
+        return items;
+      },
     },
   );
 }

@@ -1,5 +1,6 @@
 import type { SocialProvider } from '../visitors/social-identity.entity.js';
 import type { InteractionKind } from './interaction.entity.js';
+import type { PostFacts } from './post-facts.js';
 
 /** One post as a provider client (X polling, partner import) hands it to the ingest pipeline. */
 export interface NormalizedPost {
@@ -27,6 +28,8 @@ export interface NormalizedPost {
     impressions?: number;
   };
   possiblySensitive?: boolean;
+  /** postFacts(text), when worked out ahead of the ingest (see PostFacts). */
+  facts?: PostFacts;
 }
 
 export interface IngestOptions {
