@@ -18,7 +18,8 @@ import * as m15 from './1796028797156-SocialChildTenantKeys.js';
 import * as m16 from './1796030534324-ErasedVisitorsIndex.js';
 import * as m17 from './1796032871952-InterestEvidenceNaturalKey.js';
 import * as m18 from './1796033067493-IdentityMetricsNaturalKey.js';
-import * as m19 from './1796040000000-StrongInterestsSetBased.js';
+import * as m19 from './1796039179976-InterestScoreSums.js';
+import * as m20 from './1796040000000-StrongInterestsSetBased.js';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const migrations: Function[] = [
@@ -42,4 +43,5 @@ export const migrations: Function[] = [
   ...Object.values(m17),
   ...Object.values(m18),
   ...Object.values(m19),
+  ...Object.values(m20),
 ];

@@ -39,19 +39,27 @@ interface ScoreRow {
   computed_at: Date;
 }
 
+/** Σ wᵢ · 2^(−ageᵢ / halfLife), age at `now`: the sum behind a score. */
+function expectedSum(
+  evidence: Array<{ weight: number; occurredAt: Date }>,
+  now: Date,
+  halfLifeDays = HALF_LIFE_DAYS,
+): number {
+  return evidence.reduce(
+    (acc, e) =>
+      acc +
+      e.weight * 2 ** (-Math.max(now.getTime() - e.occurredAt.getTime(), 0) / (halfLifeDays * DAY)),
+    0,
+  );
+}
+
 /** The formula, in the test: 1 − exp(−Σ wᵢ · 2^(−ageᵢ / halfLife)), age at `now`. */
 function expectedScore(
   evidence: Array<{ weight: number; occurredAt: Date }>,
   now: Date,
   halfLifeDays = HALF_LIFE_DAYS,
 ): number {
-  const sum = evidence.reduce(
-    (acc, e) =>
-      acc +
-      e.weight * 2 ** (-Math.max(now.getTime() - e.occurredAt.getTime(), 0) / (halfLifeDays * DAY)),
-    0,
-  );
-  return 1 - Math.exp(-sum);
+  return 1 - Math.exp(-expectedSum(evidence, now, halfLifeDays));
 }
 
 describe('interest taxonomy, evidence and scores (e2e)', () => {
@@ -457,6 +465,75 @@ describe('interest taxonomy, evidence and scores (e2e)', () => {
         evidence.push({ weight: 0.4, occurredAt: new Date(t0.getTime() + 80 * DAY) });
         const last = await expectScore(visitor, food, evidence);
         expect(last.sources).toEqual(['HASHTAG', 'KEYWORD', 'PLACE']);
+      } finally {
+        now.mockRestore();
+      }
+    });
+
+    it('adds to the stored sum of a score that rounds to 1 (a prolific account), without reading its evidence again', async () => {
+      const visitor = await createVisitor(a.destination.id);
+      const food = idsA.get('gastronomy')!;
+      const clock = app.runtime.app.get(Clock);
+      const t0 = new Date(Date.now() - 400 * DAY);
+      const sumOf = async () =>
+        (
+          (await dataSource.query(
+            'SELECT evidence_sum FROM visitor_interests WHERE visitor_id = $1 AND interest_id = $2',
+            [visitor, food],
+          )) as { evidence_sum: number }[]
+        )[0].evidence_sum;
+      const now = jest.spyOn(clock, 'now');
+      try {
+        now.mockReturnValue(t0);
+        // 80 hashtags: Σ = 48, the score is 1 to the last bit.
+        const evidence = Array.from({ length: 80 }, (_, i) => ({
+          weight: 0.6,
+          occurredAt: new Date(t0.getTime() - i * 60_000),
+        }));
+        await interests.recordEvidence(
+          evidence.map((e, i) => ({
+            destinationId: a.destination.id,
+            visitorId: visitor,
+            interestId: food,
+            kind: EvidenceKind.HASHTAG,
+            sourceId: `prolific-${i}`,
+            occurredAt: e.occurredAt,
+          })),
+        );
+        expect((await scoreRow(visitor, food))!.score).toBe(1);
+        expect(await sumOf()).toBeCloseTo(expectedSum(evidence, t0), 9);
+
+        // The stored sum is what later evidence is added to: a piece removed behind the score's
+        // back (as only the nightly refresh would notice) still counts in it.
+        await dataSource.query(
+          `DELETE FROM interest_evidence WHERE visitor_id = $1 AND source_id = 'prolific-0'`,
+          [visitor],
+        );
+        const later = new Date(t0.getTime() + 10 * DAY);
+        now.mockReturnValue(later);
+        await interests.recordEvidence([
+          {
+            destinationId: a.destination.id,
+            visitorId: visitor,
+            interestId: food,
+            kind: EvidenceKind.KEYWORD,
+            sourceId: 'prolific-next',
+            occurredAt: later,
+          },
+        ]);
+        const withNext = [...evidence, { weight: 0.4, occurredAt: later }];
+        expect(await sumOf()).toBeCloseTo(expectedSum(withNext, later), 9);
+
+        // A year on, the nightly refresh recomputes from the evidence there is, and the score
+        // comes back below 1 exactly as the formula says.
+        const yearOn = new Date(later.getTime() + 365 * DAY);
+        now.mockReturnValue(yearOn);
+        await scores.refreshScores(a.destination.id, [visitor]);
+        const kept = withNext.slice(1);
+        expect(await sumOf()).toBeCloseTo(expectedSum(kept, yearOn), 9);
+        const row = (await scoreRow(visitor, food))!;
+        expect(row.score).toBeLessThan(1);
+        expect(row.score).toBeCloseTo(expectedScore(kept, yearOn), 12);
       } finally {
         now.mockRestore();
       }

@@ -63,8 +63,12 @@ export interface RefreshResult {
  */
 export const STRONG_INTEREST_SCORE = 0.2;
 
-/** Visitors per score refresh statement (and per transaction of the nightly refresh). */
-const REFRESH_CHUNK = 500;
+/**
+ * Visitors per score refresh statement (and per transaction of the nightly refresh): as many as
+ * a poll's batch of posts may have authors (WALK_BATCH_POSTS), so that its evidence is written
+ * and its scores refreshed in one statement.
+ */
+const REFRESH_CHUNK = 1000;
 /** Namespace of the per-visitor advisory locks that serialise score refreshes (two-int form). */
 const SCORE_LOCK_NAMESPACE = AdvisoryLockSpace.INTEREST_SCORES;
 const FIRST_UUID = '00000000-0000-0000-0000-000000000000';
@@ -77,10 +81,12 @@ const FIRST_UUID = '00000000-0000-0000-0000-000000000000';
  * changed (migration SegmentCacheMaintenance).
  * $1 destination, $2 visitor ids, $3 now, $4 half-life in seconds.
  */
-const SCORE_OF = (e: string, now: string, halfLife: string) =>
-  `1 - exp(-least(sum(${e}.weight * power(2::float8,
+const SUM_OF = (e: string, now: string, halfLife: string) =>
+  `sum(${e}.weight * power(2::float8,
         -least(greatest(extract(epoch FROM (${now}::timestamptz - ${e}.occurred_at))::float8, 0)
-               / ${halfLife}::float8, 1000))), 700))`;
+               / ${halfLife}::float8, 1000)))`;
+/** The score of a sum of decayed weights (SQL expression). */
+const SCORE = (sum: string) => `1 - exp(-least(${sum}, 700))`;
 
 const REFRESH_SQL = `
 WITH scope AS (
@@ -89,7 +95,7 @@ WITH scope AS (
 agg AS (
   SELECT e.visitor_id,
          e.interest_id,
-         ${SCORE_OF('e', '$3', '$4')} AS score,
+         ${SUM_OF('e', '$3', '$4')} AS sum,
          count(*)::int AS evidence_count,
          max(e.occurred_at) AS last_evidence_at,
          array_agg(DISTINCT e.kind::text ORDER BY e.kind::text) AS sources
@@ -100,12 +106,15 @@ agg AS (
 ),
 upserted AS (
   INSERT INTO visitor_interests AS vi
-         (destination_id, visitor_id, interest_id, score, evidence_count, last_evidence_at, sources, computed_at)
-  SELECT $1, a.visitor_id, a.interest_id, a.score, a.evidence_count, a.last_evidence_at, a.sources, $3
+         (destination_id, visitor_id, interest_id, score, evidence_sum, evidence_count,
+          last_evidence_at, sources, computed_at)
+  SELECT $1, a.visitor_id, a.interest_id, ${SCORE('a.sum')}, a.sum, a.evidence_count,
+         a.last_evidence_at, a.sources, $3
     FROM agg a
    WHERE true
   ON CONFLICT (visitor_id, interest_id) DO UPDATE
      SET score = EXCLUDED.score,
+         evidence_sum = EXCLUDED.evidence_sum,
          evidence_count = EXCLUDED.evidence_count,
          last_evidence_at = EXCLUDED.last_evidence_at,
          sources = EXCLUDED.sources,
@@ -186,15 +195,17 @@ written AS (
 /**
  * Writes the evidence and refreshes the scores of the (visitor, interest) pairs it touches, in
  * the same statement (the score locks are held). The sum behind a score only decays with time
- * (2^(−age/halfLife) is the same factor for every piece), so a stored score is brought forward
- * to now and the new pieces added: score = 1 − exp(−(S·2^(−(now − computed_at)/halfLife) + Σ new)),
- * S = −ln(1 − stored score), without reading the pair's evidence again. A pair is recomputed from
- * its evidence instead (read through its index) when that shortcut would not give the formula's
- * value: no stored score yet, a piece replaced rather than added, a piece that was still in the
- * future at computed_at (its age was counted as 0), a clock behind computed_at, or a score too
- * close to 1 for S to be read back. A statement does not see its own writes: the evidence read
- * is the pair's as it was, minus the rows being replaced, plus the new rows. Evidence only grows
- * here, so no score is deleted; the visitors' other interests decay on the nightly refresh.
+ * (2^(−age/halfLife) is the same factor for every piece), so the stored sum S (evidence_sum) is
+ * brought forward to now and the new pieces added: S' = S·2^(−(now − computed_at)/halfLife) + Σ new,
+ * score = 1 − exp(−S'), without reading the pair's evidence again. A pair is recomputed from its
+ * evidence instead (read through its index) when that shortcut would not give the formula's
+ * value: no stored score or sum yet, a piece replaced rather than added, a piece that was still in
+ * the future at computed_at (its age was counted as 0), or a clock behind computed_at. (S was once
+ * read back from the score, −ln(1 − score), which fails once the score rounds to 1: a prolific
+ * account's pairs were then recomputed from all their evidence at every batch.) A statement does
+ * not see its own writes: the evidence read is the pair's as it was, minus the rows being
+ * replaced, plus the new rows. Evidence only grows here, so no score is deleted; the visitors'
+ * other interests decay on the nightly refresh.
  * $1 destination, $2..$7 rows, $8 now, $9 half-life in seconds. Triggers on visitor_interests keep
  * `visitors.strong_interests` (SegmentCacheMaintenance).
  */
@@ -210,8 +221,8 @@ added AS (
    GROUP BY x.visitor_id, x.interest_id
 ),
 pair AS (
-  SELECT a.*, vi.score, vi.evidence_count, vi.last_evidence_at, vi.sources, vi.computed_at,
-         (vi.visitor_id IS NULL OR vi.score >= 1 - 1e-9 OR vi.last_evidence_at > vi.computed_at
+  SELECT a.*, vi.evidence_sum, vi.evidence_count, vi.last_evidence_at, vi.sources, vi.computed_at,
+         (vi.visitor_id IS NULL OR vi.evidence_sum IS NULL OR vi.last_evidence_at > vi.computed_at
           OR vi.computed_at > $8::timestamptz
           OR EXISTS (SELECT 1 FROM written w
                       WHERE NOT w.inserted AND w.visitor_id = a.visitor_id
@@ -243,7 +254,7 @@ evidence AS (
    WHERE p.recompute
 ),
 agg AS (
-  SELECT e.visitor_id, e.interest_id, ${SCORE_OF('e', '$8', '$9')} AS score,
+  SELECT e.visitor_id, e.interest_id, ${SUM_OF('e', '$8', '$9')} AS sum,
          count(*)::int AS evidence_count,
          max(e.occurred_at) AS last_evidence_at,
          array_agg(DISTINCT e.kind::text ORDER BY e.kind::text) AS sources
@@ -251,9 +262,9 @@ agg AS (
    GROUP BY e.visitor_id, e.interest_id
   UNION ALL
   SELECT p.visitor_id, p.interest_id,
-         1 - exp(-least(-ln(1 - p.score) * power(2::float8,
+         p.evidence_sum * power(2::float8,
                -least(extract(epoch FROM ($8::timestamptz - p.computed_at))::float8 / $9::float8, 1000))
-             + p.sum, 700)),
+           + p.sum,
          p.evidence_count + p.n,
          greatest(p.last_evidence_at, p.last),
          ARRAY(SELECT DISTINCT k FROM unnest(p.sources || p.kinds) AS k ORDER BY k)
@@ -262,12 +273,15 @@ agg AS (
 ),
 upserted AS (
   INSERT INTO visitor_interests AS vi
-         (destination_id, visitor_id, interest_id, score, evidence_count, last_evidence_at, sources, computed_at)
-  SELECT $1, a.visitor_id, a.interest_id, a.score, a.evidence_count, a.last_evidence_at, a.sources, $8
+         (destination_id, visitor_id, interest_id, score, evidence_sum, evidence_count,
+          last_evidence_at, sources, computed_at)
+  SELECT $1, a.visitor_id, a.interest_id, ${SCORE('a.sum')}, a.sum, a.evidence_count,
+         a.last_evidence_at, a.sources, $8
     FROM agg a
    WHERE true
   ON CONFLICT (visitor_id, interest_id) DO UPDATE
      SET score = EXCLUDED.score,
+         evidence_sum = EXCLUDED.evidence_sum,
          evidence_count = EXCLUDED.evidence_count,
          last_evidence_at = EXCLUDED.last_evidence_at,
          sources = EXCLUDED.sources,

@@ -50,4 +50,13 @@ export class VisitorInterestEntity extends TenantScopedEntity {
 
   @Column('timestamptz')
   computedAt: Date;
+
+  /**
+   * Σ weight · 2^(−age / half-life) of the evidence at `computedAt` (score = 1 − e^(−sum)): what
+   * new evidence is added to, exactly, also once the score rounds to 1 (a prolific account), where
+   * it could no longer be read back from the score. Null when not known: the score is then
+   * recomputed from the evidence the next time it is touched.
+   */
+  @Column('double precision', { nullable: true })
+  evidenceSum: number | null;
 }

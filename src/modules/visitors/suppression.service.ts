@@ -7,6 +7,9 @@ import { normalizeEmail } from '../access/access.service.js';
 const hmac = (salt: string, value: string) =>
   createHmac('sha256', salt).update(value).digest('hex');
 
+/** Account hashes a process keeps (~150 bytes each). */
+const ACCOUNT_HASHES_KEPT = 50_000;
+
 /** A social account as the suppression list knows it. */
 export interface SuppressibleIdentity {
   provider: string;
@@ -55,6 +58,11 @@ function lookupKeys(identity: SuppressibleIdentity): string[] {
 export class SuppressionService {
   /** Salts never change once a destination exists: read once per process. */
   private readonly salts = new Map<string, string>();
+  /**
+   * Account hashes already worked out, by destination and key (a salt never changes): the ingest
+   * meets the same accounts page after page. The oldest go first beyond ACCOUNT_HASHES_KEPT.
+   */
+  private readonly accountHashes = new Map<string, string>();
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
@@ -110,13 +118,25 @@ export class SuppressionService {
   ): Promise<string[][]> {
     if (!identities.length) return [];
     const salt = await this.salt(destinationId, manager);
+    const hashOf = (key: string) => {
+      const cacheKey = `${destinationId}|${key}`;
+      let hash = this.accountHashes.get(cacheKey);
+      if (hash === undefined) {
+        hash = hmac(salt, key);
+        if (this.accountHashes.size >= ACCOUNT_HASHES_KEPT) {
+          this.accountHashes.delete(this.accountHashes.keys().next().value as string);
+        }
+        this.accountHashes.set(cacheKey, hash);
+      }
+      return hash;
+    };
     return identities.map((identity) =>
       [
         identitySuppressionKey({ ...identity, handle: null }),
         identitySuppressionKey({ ...identity, externalId: null }),
       ]
         .filter((key): key is string => !!key)
-        .map((key) => hmac(salt, key)),
+        .map(hashOf),
     );
   }
 
