@@ -20,6 +20,7 @@ import * as m17 from './1796032871952-InterestEvidenceNaturalKey.js';
 import * as m18 from './1796033067493-IdentityMetricsNaturalKey.js';
 import * as m19 from './1796039179976-InterestScoreSums.js';
 import * as m20 from './1796040000000-StrongInterestsSetBased.js';
+import * as m21 from './1796041000000-SegmentFactsHashJoin.js';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const migrations: Function[] = [
@@ -44,4 +45,5 @@ export const migrations: Function[] = [
   ...Object.values(m18),
   ...Object.values(m19),
   ...Object.values(m20),
+  ...Object.values(m21),
 ];
