@@ -36,7 +36,9 @@ export const fakeXBuilt = () => existsSync(FAKE_X);
 
 export interface FakeXProcess {
   url: string;
-  /** Stops it; resolves to the CPU seconds it used while serving. */
+  /** From now on, the CPU `stop` reports starts counting (a warm-up before is left out). */
+  mark(): Promise<void>;
+  /** Stops it; resolves to the CPU seconds it used while serving (since `mark`, if called). */
   stop(): Promise<number>;
 }
 
@@ -50,6 +52,11 @@ export async function startFakeXProcess(options: FakeXProcessOptions): Promise<F
   });
   return {
     url,
+    mark: () =>
+      new Promise<void>((resolve) => {
+        child.once('message', () => resolve());
+        child.send('mark');
+      }),
     stop: () =>
       new Promise<number>((resolve) => {
         child.once('message', (m: { cpu: number }) => resolve(m.cpu));
@@ -65,9 +72,14 @@ async function serve(options: FakeXProcessOptions) {
     now: new Date(now),
     rateLimits,
   });
-  const before = process.cpuUsage();
+  let before = process.cpuUsage();
   process.send?.({ url: server.url });
   process.on('message', (message) => {
+    if (message === 'mark') {
+      before = process.cpuUsage();
+      process.send?.({ marked: true });
+      return;
+    }
     if (message !== 'stop') return;
     const used = process.cpuUsage(before);
     void server.stop().finally(() => {
