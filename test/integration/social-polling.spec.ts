@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import type { Agent } from 'node:http';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
@@ -16,6 +17,7 @@ import {
   type RetryOptions,
   type SocialIngestPort,
 } from '../../src/modules/social/social-polling.service.js';
+import { Clock } from '../../src/common/clock/clock.js';
 import type { NormalizedPost } from '../../src/modules/social/social.types.js';
 import { SocialJob } from '../../src/modules/social/jobs/social-poll.job.js';
 import { QueueName } from '../../src/infra/queue/queue.constants.js';
@@ -474,6 +476,28 @@ describe('X polling into the ingest pipeline', () => {
     const byRetweeter = retweets.filter((r) => r.author === retweeter.id);
     expect(byRetweeter).toHaveLength(1);
     expect(byRetweeter[0].external_id).toMatch(/^\d+$/);
+  });
+
+  it("counts a post's week on the app clock: the metrics refresh leaves older posts alone", async () => {
+    const { admin, destination } = await seedDestination(app);
+    await app.ok(`mutation { updateDestination(twitterHandles: ["${HANDLE}"]) { id } }`, {}, admin);
+    // Earlier tests' polls spent the windows of this fake (the metrics lookup is rate-limited).
+    fake.resetRateLimits();
+    const polling = app.runtime.app.get(SocialPollingService);
+    const today = await polling.poll(destination.id);
+    expect(today).toMatchObject({ lastError: null, rateLimitResetAt: null });
+    expect(today.refreshed).toBeGreaterThan(0);
+    const clock = app.runtime.app.get(Clock);
+    const now = jest.spyOn(clock, 'now').mockReturnValue(new Date(Date.now() + 30 * 86_400_000));
+    try {
+      // Not a 429 (which would refresh nothing either): the posts are a month old by the clock.
+      const monthOn = await polling.poll(destination.id);
+      expect(monthOn).toMatchObject({ lastError: null, rateLimitResetAt: null });
+      expect(monthOn.refreshed).toBe(0);
+      expect(monthOn.engagements).toBe(0);
+    } finally {
+      now.mockRestore();
+    }
   });
 });
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type SelectQueryBuilder } from 'typeorm';
+import { Clock } from '../../common/clock/clock.js';
 import { groupByKeys, type RequestLoaders } from '../../common/dataloader/request-loaders.js';
 import { badInput } from '../../common/errors/app-error.js';
 import { pageRequest, toConnection, type PageArgs } from '../../common/pagination/relay.js';
@@ -96,13 +97,14 @@ export class InteractionsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly ingestService: SocialIngestService,
+    private readonly clock: Clock,
   ) {}
 
   async ingestInputs(auth: AuthContext, items: InteractionInput[]): Promise<IngestReport> {
     if (items.length > MAX_INGEST_ITEMS) {
       throw badInput(`at most ${MAX_INGEST_ITEMS} items per call`, { argument: 'items' });
     }
-    const now = new Date();
+    const now = this.clock.now();
     const rejected: IngestReport['rejected'] = [];
     const good: NormalizedPost[] = [];
     const seen = new Map<string, number>();

@@ -13,6 +13,7 @@ import {
   type UserV2TimelineResult,
 } from 'twitter-api-v2';
 import { In, MoreThan, Repository } from 'typeorm';
+import { Clock } from '../../common/clock/clock.js';
 import { APP_CONFIG, type AppConfig } from '../../infra/config/config.js';
 import { DestinationEntity } from '../destinations/destination.entity.js';
 import { PlaceEntity } from '../destinations/place.entity.js';
@@ -371,6 +372,7 @@ export class SocialPollingService implements OnApplicationShutdown {
     private readonly destinations: Repository<DestinationEntity>,
     @InjectRepository(PlaceEntity)
     private readonly places: Repository<PlaceEntity>,
+    private readonly clock: Clock,
     @Optional() @Inject(SOCIAL_INGEST) private readonly pipeline?: SocialIngestPort,
   ) {}
 
@@ -403,7 +405,7 @@ export class SocialPollingService implements OnApplicationShutdown {
       sources,
       lastRunAt: state?.lastRunAt ?? null,
       lastError: this.enabled ? (state?.lastError ?? null) : NO_TOKEN_ERROR,
-      rateLimitResetAt: reset && reset.getTime() > Date.now() ? reset : null,
+      rateLimitResetAt: reset && reset.getTime() > this.clock.now().getTime() ? reset : null,
     };
   }
 
@@ -433,7 +435,7 @@ export class SocialPollingService implements OnApplicationShutdown {
       return report;
     }
     const watched = await this.syncDerivedSources(destinationId);
-    const now = new Date();
+    const now = this.clock.now();
     const active = await this.sources.find({ where: { destinationId, active: true } });
     let transient: unknown = null;
     for (const source of active) {
@@ -455,7 +457,12 @@ export class SocialPollingService implements OnApplicationShutdown {
         // Every page is committed: now, and only now, the cursor moves.
         await this.sources.update(
           { id: source.id },
-          { cursor: walk.newestId, lastPolledAt: new Date(), pausedUntil: null, lastError: null },
+          {
+            cursor: walk.newestId,
+            lastPolledAt: this.clock.now(),
+            pausedUntil: null,
+            lastError: null,
+          },
         );
       } catch (error) {
         if (error instanceof XRateLimited) {
@@ -537,6 +544,7 @@ export class SocialPollingService implements OnApplicationShutdown {
    * re-ingested: upserts update metrics), and the likes / retweets of its own posts among them.
    */
   private async refreshRecent(client: TwitterApi, destinationId: string, watched: string[]) {
+    const since = this.clock.now().getTime() - WEEK_MS;
     const rows = await this.interactions.find({
       select: { externalId: true },
       where: {
@@ -548,12 +556,11 @@ export class SocialPollingService implements OnApplicationShutdown {
           InteractionKind.QUOTE,
           InteractionKind.MENTION,
         ]),
-        occurredAt: MoreThan(new Date(Date.now() - WEEK_MS)),
+        occurredAt: MoreThan(new Date(since)),
       },
       order: { occurredAt: 'DESC' },
       take: 2000,
     });
-    const since = Date.now() - WEEK_MS;
     const ids = rows.map((r) => r.externalId).filter((id) => /^\d+$/.test(id));
     const own = new Set(
       (await this.destinations.findOneByOrFail({ id: destinationId })).twitterHandles.map((h) =>
@@ -609,7 +616,7 @@ export class SocialPollingService implements OnApplicationShutdown {
     });
     await keepOnFailure(engagement, this.logger, async () => {
       for (const item of ownPosts) {
-        const seenAt = new Date();
+        const seenAt = this.clock.now();
         const likers = await allUsers(client, `tweets/${item.externalId}/liking_users`, this.retry);
         const retweeters = await allUsers(
           client,
@@ -655,7 +662,7 @@ export class SocialPollingService implements OnApplicationShutdown {
     await this.states.upsert(
       {
         destinationId,
-        lastRunAt: new Date(),
+        lastRunAt: this.clock.now(),
         lastError: report.lastError,
         rateLimitResetAt: report.rateLimitResetAt,
       },
