@@ -249,9 +249,10 @@ interface FakeXClientModule {
 /**
  * The issue's wording, and what a poll does: pages of 100 from the fake X server (in a process of
  * its own, as X is not in ours), through the real client (twitter-api-v2 over HTTP) and the
- * poll's own walk (`walkIntoPipeline`: each page mapped as soon as fetched, the pages
- * fetched while a batch committed handed over together, up to WALK_BATCH_POSTS), into the pipeline. Returns the posts it ingested, for the
- * baseline to insert the same rows. Skipped when the fake is not built.
+ * poll's own walk (`walkIntoPipeline`: each page mapped as soon as fetched, the pages fetched
+ * while a batch committed handed over together, up to WALK_BATCH_POSTS), into the pipeline.
+ * Returns the posts it ingested, for the baseline to insert the same rows. Skipped when the fake
+ * is not built.
  */
 async function throughFakeX(
   destinationId: string,

@@ -16,7 +16,7 @@ export interface InferenceInput {
   /** Ids of places the post is about. */
   placeIds?: string[] | null;
   /** `analyzePost(text)`, when the caller worked it out already (ahead of a transaction). */
-  analysis?: PostAnalysis;
+  analysis?: PostAnalysis | null;
 }
 
 export interface InferredEvidence {

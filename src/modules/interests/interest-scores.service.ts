@@ -88,6 +88,25 @@ const SUM_OF = (e: string, now: string, halfLife: string) =>
 /** The score of a sum of decayed weights (SQL expression). */
 const SCORE = (sum: string) => `1 - exp(-least(${sum}, 700))`;
 
+/** The CTE `upserted`: the scores of `agg` (its sums) stored, computed at `now` (a parameter). */
+const UPSERTED = (now: string) => `upserted AS (
+  INSERT INTO visitor_interests AS vi
+         (destination_id, visitor_id, interest_id, score, evidence_sum, evidence_count,
+          last_evidence_at, sources, computed_at)
+  SELECT $1, a.visitor_id, a.interest_id, ${SCORE('a.sum')}, a.sum, a.evidence_count,
+         a.last_evidence_at, a.sources, ${now}
+    FROM agg a
+   WHERE true
+  ON CONFLICT (visitor_id, interest_id) DO UPDATE
+     SET score = EXCLUDED.score,
+         evidence_sum = EXCLUDED.evidence_sum,
+         evidence_count = EXCLUDED.evidence_count,
+         last_evidence_at = EXCLUDED.last_evidence_at,
+         sources = EXCLUDED.sources,
+         computed_at = EXCLUDED.computed_at
+  RETURNING 1
+)`;
+
 const REFRESH_SQL = `
 WITH scope AS (
   SELECT DISTINCT unnest($2::uuid[]) AS visitor_id
@@ -104,23 +123,7 @@ agg AS (
      AND e.visitor_id IN (SELECT visitor_id FROM scope)
    GROUP BY e.visitor_id, e.interest_id
 ),
-upserted AS (
-  INSERT INTO visitor_interests AS vi
-         (destination_id, visitor_id, interest_id, score, evidence_sum, evidence_count,
-          last_evidence_at, sources, computed_at)
-  SELECT $1, a.visitor_id, a.interest_id, ${SCORE('a.sum')}, a.sum, a.evidence_count,
-         a.last_evidence_at, a.sources, $3
-    FROM agg a
-   WHERE true
-  ON CONFLICT (visitor_id, interest_id) DO UPDATE
-     SET score = EXCLUDED.score,
-         evidence_sum = EXCLUDED.evidence_sum,
-         evidence_count = EXCLUDED.evidence_count,
-         last_evidence_at = EXCLUDED.last_evidence_at,
-         sources = EXCLUDED.sources,
-         computed_at = EXCLUDED.computed_at
-  RETURNING 1
-),
+${UPSERTED('$3')},
 deleted AS (
   DELETE FROM visitor_interests vi
    WHERE vi.destination_id = $1
@@ -271,23 +274,7 @@ agg AS (
     FROM pair p
    WHERE NOT p.recompute
 ),
-upserted AS (
-  INSERT INTO visitor_interests AS vi
-         (destination_id, visitor_id, interest_id, score, evidence_sum, evidence_count,
-          last_evidence_at, sources, computed_at)
-  SELECT $1, a.visitor_id, a.interest_id, ${SCORE('a.sum')}, a.sum, a.evidence_count,
-         a.last_evidence_at, a.sources, $8
-    FROM agg a
-   WHERE true
-  ON CONFLICT (visitor_id, interest_id) DO UPDATE
-     SET score = EXCLUDED.score,
-         evidence_sum = EXCLUDED.evidence_sum,
-         evidence_count = EXCLUDED.evidence_count,
-         last_evidence_at = EXCLUDED.last_evidence_at,
-         sources = EXCLUDED.sources,
-         computed_at = EXCLUDED.computed_at
-  RETURNING 1
-)
+${UPSERTED('$8')}
 SELECT (SELECT count(*) FROM written)::int AS written,
        (SELECT count(*) FROM upserted)::int AS upserted`;
 

@@ -402,7 +402,7 @@ export class SocialIngestService {
           hashtags: r.hashtags,
           placeHandles: r.place_handles,
           placeIds: r.place_ids,
-          analysis: r.analysis ?? undefined,
+          analysis: r.analysis,
         })),
       );
       const evidence: EvidenceItem[] = [];

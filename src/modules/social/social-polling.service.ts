@@ -291,8 +291,8 @@ export function walkIntoPipeline(
     },
     {
       retry: walk.retry,
-      // Mapped, and their text read, while the previous batch commits.
-      // A few posts at a time: the batch being committed gets its statements' answers in between.
+      // Mapped, and their text read, while the previous batch commits: a few posts at a time, so
+      // that the batch being committed gets its statements' answers in between.
       prepare: async (tweets, includes) => {
         const items = mapXTweets(tweets, includes, { watchedHandles: walk.watchedHandles });
         for (let i = 0; i < items.length; i++) {
@@ -445,8 +445,7 @@ export class SocialPollingService implements OnApplicationShutdown {
       }
       report.sources++;
       try {
-        if (!this.pipeline) throw new Error('the social ingest pipeline is not available');
-        const walk = await walkIntoPipeline(client, this.pipeline, {
+        const walk = await walkIntoPipeline(client, this.port, {
           destinationId,
           query: sourceQuery(source),
           sinceId: source.cursor,
@@ -654,8 +653,12 @@ export class SocialPollingService implements OnApplicationShutdown {
   }
 
   private async ingest(destinationId: string, items: NormalizedPost[]): Promise<void> {
+    await this.port.ingest(destinationId, items, { source: 'x' });
+  }
+
+  private get port(): SocialIngestPort {
     if (!this.pipeline) throw new Error('the social ingest pipeline is not available');
-    await this.pipeline.ingest(destinationId, items, { source: 'x' });
+    return this.pipeline;
   }
 
   private async saveState(destinationId: string, report: PollReport): Promise<void> {

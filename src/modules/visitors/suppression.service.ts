@@ -43,9 +43,16 @@ export function erasedHandleKey(provider: string, handle: string): string {
  */
 function lookupKeys(identity: SuppressibleIdentity): string[] {
   return [
+    ...accountKeys(identity),
+    ...(identity.handle ? [erasedHandleKey(identity.provider, identity.handle)] : []),
+  ];
+}
+
+/** The keys an account is suppressed under: its id's, and its handle's (known by handle only). */
+function accountKeys(identity: SuppressibleIdentity): string[] {
+  return [
     identitySuppressionKey({ ...identity, handle: null }),
     identitySuppressionKey({ ...identity, externalId: null }),
-    identity.handle ? erasedHandleKey(identity.provider, identity.handle) : null,
   ].filter((key): key is string => !!key);
 }
 
@@ -118,26 +125,23 @@ export class SuppressionService {
   ): Promise<string[][]> {
     if (!identities.length) return [];
     const salt = await this.salt(destinationId, manager);
-    const hashOf = (key: string) => {
-      const cacheKey = `${destinationId}|${key}`;
-      let hash = this.accountHashes.get(cacheKey);
-      if (hash === undefined) {
-        hash = hmac(salt, key);
-        if (this.accountHashes.size >= ACCOUNT_HASHES_KEPT) {
-          this.accountHashes.delete(this.accountHashes.keys().next().value as string);
-        }
-        this.accountHashes.set(cacheKey, hash);
-      }
-      return hash;
-    };
     return identities.map((identity) =>
-      [
-        identitySuppressionKey({ ...identity, handle: null }),
-        identitySuppressionKey({ ...identity, externalId: null }),
-      ]
-        .filter((key): key is string => !!key)
-        .map(hashOf),
+      accountKeys(identity).map((key) => this.accountHash(destinationId, salt, key)),
     );
+  }
+
+  /** hmac(salt, key), kept (see accountHashes). */
+  private accountHash(destinationId: string, salt: string, key: string): string {
+    const cacheKey = `${destinationId}|${key}`;
+    let hash = this.accountHashes.get(cacheKey);
+    if (hash === undefined) {
+      hash = hmac(salt, key);
+      if (this.accountHashes.size >= ACCOUNT_HASHES_KEPT) {
+        this.accountHashes.delete(this.accountHashes.keys().next().value as string);
+      }
+      this.accountHashes.set(cacheKey, hash);
+    }
+    return hash;
   }
 
   async suppress(destinationId: string, address: string, reason: string, manager?: EntityManager) {
