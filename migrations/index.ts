@@ -21,6 +21,8 @@ import * as m18 from './1796033067493-IdentityMetricsNaturalKey.js';
 import * as m19 from './1796039179976-InterestScoreSums.js';
 import * as m20 from './1796040000000-StrongInterestsSetBased.js';
 import * as m21 from './1796041000000-SegmentFactsHashJoin.js';
+import * as m22 from './1796044701420-VisitorInterestsChildOfVisitor.js';
+import * as m23 from './1796045000000-LockVisitorsByKey.js';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const migrations: Function[] = [
@@ -46,4 +48,6 @@ export const migrations: Function[] = [
   ...Object.values(m19),
   ...Object.values(m20),
   ...Object.values(m21),
+  ...Object.values(m22),
+  ...Object.values(m23),
 ];

@@ -15,8 +15,8 @@ export abstract class TenantScopedEntity {
 }
 
 /**
- * A row of the social pipeline's hottest inserts (interactions, interest evidence, identity
- * metrics): it has a non-null parent of the same destination (a social identity or a visitor)
+ * A row of the social pipeline's hottest writes (interactions, interest evidence, interest
+ * scores, identity metrics): it has a non-null parent of the same destination (a social identity or a visitor)
  * whose foreign key cascades, so it goes with the destination through that parent. A foreign key
  * of its own to `destinations` would add a check per row (a lookup and a share lock of the
  * destination row) to every post ingested, for nothing: it cannot tell a wrong tenant from a right

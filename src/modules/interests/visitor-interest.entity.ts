@@ -7,7 +7,7 @@ import {
   PrimaryColumn,
   type Relation,
 } from 'typeorm';
-import { TenantScopedEntity } from '../destinations/tenant-scoped.entity.js';
+import { TenantScopedChildEntity } from '../destinations/tenant-scoped.entity.js';
 import { VisitorEntity } from '../visitors/visitor.entity.js';
 import type { EvidenceKind } from './interest-evidence.entity.js';
 import { InterestEntity } from './interest.entity.js';
@@ -20,7 +20,7 @@ import { InterestEntity } from './interest.entity.js';
 // (destination_id, interest_id, score) INCLUDE (visitor_id): segments' scores at a threshold,
 // index-only (migration SegmentFacts).
 @Index('visitor_interests_by_score', { synchronize: false })
-export class VisitorInterestEntity extends TenantScopedEntity {
+export class VisitorInterestEntity extends TenantScopedChildEntity {
   @PrimaryColumn('uuid')
   visitorId: string;
 
