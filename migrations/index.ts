@@ -23,6 +23,7 @@ import * as m20 from './1796040000000-StrongInterestsSetBased.js';
 import * as m21 from './1796041000000-SegmentFactsHashJoin.js';
 import * as m22 from './1796044701420-VisitorInterestsChildOfVisitor.js';
 import * as m23 from './1796045000000-LockVisitorsByKey.js';
+import * as m24 from './1796046000000-SegmentFactsBitsInline.js';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const migrations: Function[] = [
@@ -50,4 +51,5 @@ export const migrations: Function[] = [
   ...Object.values(m21),
   ...Object.values(m22),
   ...Object.values(m23),
+  ...Object.values(m24),
 ];
