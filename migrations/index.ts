@@ -24,6 +24,7 @@ import * as m21 from './1796041000000-SegmentFactsHashJoin.js';
 import * as m22 from './1796044701420-VisitorInterestsChildOfVisitor.js';
 import * as m23 from './1796045000000-LockVisitorsByKey.js';
 import * as m24 from './1796046000000-SegmentFactsBitsInline.js';
+import * as m25 from './1796047000000-EvidenceBacklog.js';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const migrations: Function[] = [
@@ -52,4 +53,5 @@ export const migrations: Function[] = [
   ...Object.values(m22),
   ...Object.values(m23),
   ...Object.values(m24),
+  ...Object.values(m25),
 ];

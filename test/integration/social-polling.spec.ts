@@ -18,6 +18,7 @@ import {
   type SocialIngestPort,
 } from '../../src/modules/social/social-polling.service.js';
 import { Clock } from '../../src/common/clock/clock.js';
+import { InterestsService } from '../../src/modules/interests/interests.service.js';
 import type { NormalizedPost } from '../../src/modules/social/social.types.js';
 import { SocialJob } from '../../src/modules/social/jobs/social-poll.job.js';
 import { QueueName } from '../../src/infra/queue/queue.constants.js';
@@ -436,6 +437,67 @@ describe('X polling into the ingest pipeline', () => {
     const rows = await stored(destination.id);
     expect(rows.length).toBe(expected.length);
     expect(new Set(rows.map((r) => r.id))).toEqual(new Set(expected));
+  });
+
+  it("a page's evidence that failed after its interactions committed is derived by the next poll, as it would have been", async () => {
+    // The evidence of each post, by what it says: comparable across destinations.
+    const evidence = async (destinationId: string) =>
+      (
+        await db.query<{ e: string }[]>(
+          `SELECT i.external_id || ' ' || n.slug || ' ' || e.kind || ' ' || e.weight AS e
+             FROM interest_evidence e
+             JOIN interactions i ON i.id::text = e.source_id
+             JOIN interests n ON n.id = e.interest_id
+            WHERE e.destination_id = $1 ORDER BY 1`,
+          [destinationId],
+        )
+      ).map((r) => r.e);
+    const backlog = async (destinationId: string) =>
+      Number(
+        (
+          await db.query<{ n: string }[]>(
+            'SELECT count(*) AS n FROM evidence_backlog WHERE destination_id = $1',
+            [destinationId],
+          )
+        )[0].n,
+      );
+
+    const control = await seedDestination(app);
+    await app.ok(
+      `mutation { trackSource(kind: HASHTAG, value: "Escale") { id } }`,
+      {},
+      control.admin,
+    );
+    expect((await app.ok<any>(SYNC, {}, control.admin)).syncSocialNow.lastError).toBeNull();
+    const expected = await evidence(control.destination.id);
+    expect(expected.length).toBeGreaterThan(50);
+
+    const { admin, destination } = await seedDestination(app);
+    await app.ok(`mutation { trackSource(kind: HASHTAG, value: "Escale") { id } }`, {}, admin);
+    const interests = app.runtime.app.get(InterestsService);
+    const failing = jest
+      .spyOn(interests, 'recordEvidence')
+      .mockRejectedValueOnce(new Error('the worker stopped'));
+    try {
+      const failed = (await app.ok<any>(SYNC, {}, admin)).syncSocialNow;
+      expect(failed.lastError).toMatch(/the worker stopped/);
+      expect(failed.sources[0].cursor).toBeNull();
+    } finally {
+      failing.mockRestore();
+    }
+    // Every post is stored; one batch's evidence is missing, and owed.
+    expect((await stored(destination.id)).length).toBe(
+      (await stored(control.destination.id)).length,
+    );
+    expect(await backlog(destination.id)).toBe(1);
+    const partial = await evidence(destination.id);
+    expect(partial.length).toBeLessThan(expected.length);
+
+    // The re-read would not derive it (the posts are not new any more): the backlog does.
+    const done = (await app.ok<any>(SYNC, {}, admin)).syncSocialNow;
+    expect(done.lastError).toBeNull();
+    expect(await backlog(destination.id)).toBe(0);
+    expect(await evidence(destination.id)).toEqual(expected);
   });
 
   it('refreshes metrics of recent posts and reads likes / retweets of the destination posts', async () => {

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type SelectQueryBuilder } from 'typeorm';
@@ -94,6 +94,8 @@ export function toNormalizedPost(item: InteractionInput): NormalizedPost {
 /** Reading interactions, `ingestInteractions`, and what visitors' merge and erasure do to them. */
 @Injectable()
 export class InteractionsService {
+  private readonly logger = new Logger(InteractionsService.name);
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly ingestService: SocialIngestService,
@@ -116,6 +118,10 @@ export class InteractionsService {
       else seen.set(key, line);
       if (errors.length) rejected.push({ line, errors });
       else good.push(toNormalizedPost(item));
+    });
+    // Evidence that earlier pages still owe (their derivation failed) is derived first.
+    await this.ingestService.deriveBacklog(auth.destinationId).catch((error: unknown) => {
+      this.logger.error(`evidence backlog of ${auth.destinationId}: ${String(error)}`);
     });
     const report = await this.ingestService.ingest(auth.destinationId, good, { source: 'partner' });
     return { ...report, received: items.length, rejected };

@@ -6,6 +6,7 @@ import { Clock } from '../../common/clock/clock.js';
 import { normalizeHandle } from '../../common/validation.js';
 import {
   InterestInferenceService,
+  type InferenceInput,
   TAXONOMY_COLUMNS,
   type Taxonomy,
 } from '../interests/interest-inference.service.js';
@@ -86,6 +87,31 @@ type Written = {
   visitor_id: string | null;
 };
 
+/** What a committed batch owes: its new interactions' interest evidence (see derive). */
+interface Derivation {
+  /** Its evidence_backlog row (migration EvidenceBacklog). */
+  backlogId: string;
+  taxonomy: Taxonomy;
+  posts: DerivationInput[];
+}
+
+interface DerivationInput {
+  interactionId: string;
+  visitorId: string;
+  occurredAt: Date;
+  input: InferenceInput;
+}
+
+/** ingestStaged's answer: the batch is committed; its evidence and events are on the way. */
+export interface StagedIngest {
+  report: IngestReport;
+  /**
+   * Resolves once the batch's interest evidence and scores are committed and its events emitted;
+   * rejects if they could not be (the batch's backlog row stays: deriveBacklog finishes it).
+   */
+  derived: Promise<void>;
+}
+
 const WALL_KINDS = new Set([InteractionKind.POST, InteractionKind.QUOTE, InteractionKind.MENTION]);
 const AMPLIFYING = new Set([InteractionKind.RETWEET, InteractionKind.QUOTE, InteractionKind.REPLY]);
 
@@ -93,13 +119,17 @@ const count = (n: number | undefined | null) =>
   n === undefined || n === null || !Number.isFinite(n) ? null : Math.max(0, Math.trunc(n));
 
 /**
- * One batched pipeline for a page of posts (see DESIGN "A post becomes knowledge"): identities,
- * their metrics history, visitors (prospects for unknown authors), interactions, interest
- * evidence — in one transaction and a fixed number of statements whatever the page size. Then,
- * after commit, `interactionIngested` and the `social.interactions.ingested` event.
+ * One batched pipeline for a page of posts (see DESIGN "A post becomes knowledge"), in two
+ * transactions of a fixed number of statements whatever the page size: identities, their metrics
+ * history, visitors (prospects for unknown authors) and interactions first, with a backlog row
+ * naming the new interactions; then their interest evidence and scores, which delete it. Then
+ * `interactionIngested` and the `social.interactions.ingested` event. A poll commits its next
+ * batch while the evidence of the one before is written, on another connection (ingestStaged):
+ * the two halves of the work use both of PostgreSQL's cores.
  *
  * Ingests of one destination are serialised by a transaction-scoped advisory lock, so that two
- * pages (a poll and `ingestInteractions`) never race on the same new author.
+ * pages (a poll and `ingestInteractions`) never race on the same new author. Evidence transactions
+ * lock their visitors' rows, then their score locks, as every writer of scores does.
  */
 @Injectable()
 export class SocialIngestService {
@@ -115,11 +145,26 @@ export class SocialIngestService {
     private readonly clock: Clock,
   ) {}
 
+  /** Ingests a page and derives its evidence: resolves when all of it is committed. */
   async ingest(
     destinationId: string,
     items: NormalizedPost[],
     options: IngestOptions = { source: 'x' },
   ): Promise<IngestReport> {
+    const { report, derived } = await this.ingestStaged(destinationId, items, options);
+    await derived;
+    return report;
+  }
+
+  /**
+   * Commits a page's identities and interactions, and resolves then; their interest evidence,
+   * scores and events follow (`derived`). A caller may commit its next page meanwhile.
+   */
+  async ingestStaged(
+    destinationId: string,
+    items: NormalizedPost[],
+    options: IngestOptions = { source: 'x' },
+  ): Promise<StagedIngest> {
     const report: IngestReport = {
       received: items.length,
       created: 0,
@@ -127,7 +172,7 @@ export class SocialIngestService {
       linkedToVisitors: 0,
       rejected: [],
     };
-    if (!items.length) return report;
+    if (!items.length) return { report, derived: Promise.resolve() };
     // The same post twice in a page: the last reading wins.
     const unique = new Map<string, NormalizedPost>();
     for (const item of items) unique.set(`${item.provider}|${item.externalId}`, item);
@@ -138,7 +183,24 @@ export class SocialIngestService {
     report.created = result.createdIds.length;
     report.updated = result.updatedIds.length;
     report.linkedToVisitors = result.linked;
+    const derived = (async () => {
+      try {
+        if (result.derivation) await this.derive(destinationId, result.derivation);
+      } finally {
+        // Also when the evidence failed: the interactions are committed, and listeners of new
+        // prospects need not wait for the recovery of their interests.
+        await this.announce(destinationId, options, result);
+      }
+    })();
+    return { report, derived };
+  }
 
+  /** After a page: its new prospects, the ingested event, the subscription. */
+  private async announce(
+    destinationId: string,
+    options: IngestOptions,
+    result: { createdIds: string[]; updatedIds: string[]; prospectIds: string[] },
+  ): Promise<void> {
     // New prospects are visitor creations like any other: the page's, together, after commit.
     await Promise.all(
       result.prospectIds.map((visitorId) => {
@@ -165,7 +227,127 @@ export class SocialIngestService {
       });
       for (const interaction of rows) this.pubsub.publish({ destinationId, interaction });
     }
-    return report;
+  }
+
+  /**
+   * Writes a committed page's interest evidence and refreshes its scores, in a transaction that
+   * first deletes the page's backlog row: when a recovery (deriveBacklog) took it first, nothing is
+   * written twice. Inference runs before the transaction: it holds no lock while matching text.
+   */
+  private async derive(destinationId: string, d: Derivation): Promise<void> {
+    const inferred = this.inference.inferWith(
+      d.taxonomy,
+      d.posts.map((p) => p.input),
+    );
+    const evidence = this.evidenceOf(destinationId, d.posts, inferred);
+    await this.dataSource.transaction(async (m) => {
+      const [{ claimed }]: { claimed: number }[] = await m.query(
+        `WITH claimed AS (DELETE FROM evidence_backlog WHERE id = $2 RETURNING 1),
+              locked AS (${scoreLocksSql(
+                '$1',
+                `SELECT id FROM visitors WHERE id = ANY($3::uuid[])
+                    AND (SELECT count(*) FROM claimed) > 0
+                  ORDER BY id FOR NO KEY UPDATE`,
+              )})
+         SELECT (SELECT count(*) FROM claimed)::int AS claimed,
+                (SELECT count(*) FROM locked)::int AS locks`,
+        [destinationId, d.backlogId, [...new Set(evidence.map((e) => e.visitorId))]],
+      );
+      if (claimed && evidence.length) {
+        await this.interests.recordEvidence(evidence, m, { scoresLocked: true });
+      }
+    });
+  }
+
+  /**
+   * Derives the evidence that committed pages still owe (their process stopped between the two
+   * transactions, or their evidence failed), oldest first, one page per transaction; pages being
+   * derived right now are left to their own transaction. From the interactions as stored: the
+   * same text, hashtags, mentions and places the page's own derivation reads. Returns how many
+   * interactions it read.
+   */
+  async deriveBacklog(destinationId: string): Promise<number> {
+    let read = 0;
+    for (;;) {
+      const done = await this.dataSource.transaction(async (m) => {
+        const [claimed]: { ids: string[] }[] = await m.query(
+          `WITH claimed AS (
+             DELETE FROM evidence_backlog
+              WHERE id = (SELECT id FROM evidence_backlog WHERE destination_id = $1
+                           ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+             RETURNING interaction_ids)
+           SELECT interaction_ids AS ids FROM claimed`,
+          [destinationId],
+        );
+        if (!claimed) return null;
+        const stored: {
+          id: string;
+          visitor_id: string;
+          occurred_at: Date;
+          text: string | null;
+          hashtags: string[];
+          mentions: string[];
+          place_ids: string[];
+        }[] = await m.query(
+          `SELECT id, visitor_id, occurred_at, text, hashtags, mentions, place_ids
+             FROM interactions
+            WHERE destination_id = $1 AND id = ANY($2::uuid[]) AND visitor_id IS NOT NULL`,
+          [destinationId, claimed.ids],
+        );
+        const posts: DerivationInput[] = stored.map((r) => ({
+          interactionId: r.id,
+          visitorId: r.visitor_id,
+          occurredAt: r.occurred_at,
+          input: {
+            text: r.text,
+            hashtags: r.hashtags,
+            placeHandles: r.mentions,
+            placeIds: r.place_ids,
+          },
+        }));
+        const inferred = await this.inference.inferMany(
+          destinationId,
+          posts.map((p) => p.input),
+          m,
+        );
+        const evidence = this.evidenceOf(destinationId, posts, inferred);
+        if (evidence.length) {
+          await m.query(
+            `SELECT count(*) FROM (${scoreLocksSql(
+              '$1',
+              'SELECT id FROM visitors WHERE id = ANY($2::uuid[]) ORDER BY id FOR NO KEY UPDATE',
+            )}) l`,
+            [destinationId, [...new Set(evidence.map((e) => e.visitorId))]],
+          );
+          await this.interests.recordEvidence(evidence, m, { scoresLocked: true });
+        }
+        return stored.length;
+      });
+      if (done === null) return read;
+      read += done;
+    }
+  }
+
+  private evidenceOf(
+    destinationId: string,
+    posts: DerivationInput[],
+    inferred: { interestId: string; kind: EvidenceItem['kind']; weight: number }[][],
+  ): EvidenceItem[] {
+    const evidence: EvidenceItem[] = [];
+    inferred.forEach((list, i) => {
+      for (const e of list) {
+        evidence.push({
+          destinationId,
+          visitorId: posts[i].visitorId,
+          interestId: e.interestId,
+          kind: e.kind,
+          weight: e.weight,
+          sourceId: posts[i].interactionId,
+          occurredAt: posts[i].occurredAt,
+        });
+      }
+    });
+    return evidence;
   }
 
   private async ingestIn(
@@ -178,6 +360,7 @@ export class SocialIngestService {
     updatedIds: string[];
     linked: number;
     prospectIds: string[];
+    derivation: Derivation | null;
   }> {
     // The identity read below must see the identities committed by the previous holder: the lock
     // is its own statement (a statement's snapshot is taken before it waits on a lock).
@@ -277,7 +460,8 @@ export class SocialIngestService {
     const items = skipped.size
       ? posts.filter((p) => !skipped.has(`${p.provider}|${p.authorExternalId}`))
       : posts;
-    if (!items.length) return { createdIds: [], updatedIds: [], linked: 0, prospectIds: [] };
+    if (!items.length)
+      return { createdIds: [], updatedIds: [], linked: 0, prospectIds: [], derivation: null };
 
     const ownHandles = new Set(context.handles.map((h) => h.toLowerCase()));
     const placeByHandle = new Map<string, string>();
@@ -375,51 +559,45 @@ export class SocialIngestService {
       if (author.known) linked++;
     }
 
-    // 5. Interactions: one upsert per kind of update (with metrics → the network's numbers). The
-    // first also takes the score locks of the page's visitors, for their evidence (step 6).
+    // 5. Interactions: one upsert per kind of update (with metrics → the network's numbers).
     const written: Written[] = [];
     const withMetrics = rows.filter((r) => r.hasMetrics);
     const withoutMetrics = rows.filter((r) => !r.hasMetrics);
-    const visitorIds = [...new Set(rows.map((r) => r.visitor_id).filter((v): v is string => !!v))];
     if (withMetrics.length)
-      written.push(...(await this.upsertRows(m, destinationId, withMetrics, true, visitorIds)));
-    if (withoutMetrics.length) {
-      const lock = withMetrics.length ? [] : visitorIds;
-      written.push(...(await this.upsertRows(m, destinationId, withoutMetrics, false, lock)));
-    }
+      written.push(...(await this.upsertRows(m, destinationId, withMetrics, true)));
+    if (withoutMetrics.length)
+      written.push(...(await this.upsertRows(m, destinationId, withoutMetrics, false)));
 
-    // 6. Interest evidence of the new interactions, for their visitor.
+    // 6. The new interactions of a visitor owe interest evidence: named in the backlog, with
+    // them, for the transaction that derives it (derive), or for a recovery if that never comes.
     const byExternal = new Map(rows.map((r) => [`${r.provider}|${r.external_id}`, r]));
     const sources = written.filter((w) => w.inserted && w.visitor_id);
+    let derivation: Derivation | null = null;
     if (sources.length) {
-      const prepared = sources.map(
-        (w) => byExternal.get(`${w.provider}|${w.external_id}`) as PreparedRow,
+      const [{ id }]: { id: string }[] = await m.query(
+        `INSERT INTO evidence_backlog (destination_id, interaction_ids)
+         VALUES ($1, $2::uuid[]) RETURNING id`,
+        [destinationId, sources.map((w) => w.id)],
       );
-      const inferred = this.inference.inferWith(
-        { interests: context.taxonomy_interests, places: context.taxonomy_places },
-        prepared.map((r) => ({
-          text: r.text,
-          hashtags: r.hashtags,
-          placeHandles: r.place_handles,
-          placeIds: r.place_ids,
-          analysis: r.analysis,
-        })),
-      );
-      const evidence: EvidenceItem[] = [];
-      inferred.forEach((list, i) => {
-        for (const e of list) {
-          evidence.push({
-            destinationId,
-            visitorId: sources[i].visitor_id as string,
-            interestId: e.interestId,
-            kind: e.kind,
-            weight: e.weight,
-            sourceId: sources[i].id,
-            occurredAt: prepared[i].occurredAt,
-          });
-        }
-      });
-      await this.interests.recordEvidence(evidence, m, { scoresLocked: true });
+      derivation = {
+        backlogId: id,
+        taxonomy: { interests: context.taxonomy_interests, places: context.taxonomy_places },
+        posts: sources.map((w) => {
+          const r = byExternal.get(`${w.provider}|${w.external_id}`) as PreparedRow;
+          return {
+            interactionId: w.id,
+            visitorId: w.visitor_id as string,
+            occurredAt: r.occurredAt,
+            input: {
+              text: r.text,
+              hashtags: r.hashtags,
+              placeHandles: r.place_handles,
+              placeIds: r.place_ids,
+              analysis: r.analysis,
+            },
+          };
+        }),
+      };
     }
 
     const createdIds = written.filter((w) => w.inserted).map((w) => w.id);
@@ -431,7 +609,7 @@ export class SocialIngestService {
       createdIds,
       updatedIds,
     });
-    return { createdIds, updatedIds, linked, prospectIds };
+    return { createdIds, updatedIds, linked, prospectIds, derivation };
   }
 
   /**
@@ -563,21 +741,11 @@ export class SocialIngestService {
     return prospectIds;
   }
 
-  /**
-   * With `lockScores`, the statement first locks those visitors' rows (in id order), then takes
-   * their score locks (scoreLocksSql), before it inserts anything: evidence is then recorded
-   * without a statement of its own to take them. The row lock is FOR NO KEY UPDATE, the lock the
-   * visitor_interests triggers take (lock_visitors) before they rewrite a visitor's strong
-   * interests: taken here, before the score locks, the trigger finds it held. A weaker lock here
-   * (FOR KEY SHARE, as it was) was upgraded by the trigger after the score locks — a second write
-   * of each row's lock, and a deadlock with a path that holds the row and waits for a score lock.
-   */
   private upsertRows(
     m: EntityManager,
     destinationId: string,
     rows: PreparedRow[],
     metrics: boolean,
-    lockScores: string[],
   ): Promise<Written[]> {
     const onConflict = metrics
       ? `likes = EXCLUDED.likes, shares = EXCLUDED.shares, replies = EXCLUDED.replies,
@@ -608,15 +776,8 @@ export class SocialIngestService {
       possibly_sensitive: r.possibly_sensitive,
       wall_status: r.wall_status,
     }));
-    const locks = lockScores.length
-      ? `WITH locked AS (${scoreLocksSql(
-          '$1',
-          'SELECT id FROM visitors WHERE id = ANY($3::uuid[]) ORDER BY id FOR NO KEY UPDATE',
-        )})
-         `
-      : '';
     return m.query(
-      `${locks}INSERT INTO interactions
+      `INSERT INTO interactions
               (destination_id, provider, external_id, kind, text, lang, url, occurred_at,
                author_identity_id, visitor_id, likes, shares, replies, quotes, impressions,
                hashtags, mentions, place_ids, sentiment, in_reply_to_external_id,
@@ -632,10 +793,9 @@ export class SocialIngestService {
               shares int, replies int, quotes int, impressions int, hashtags text[],
               mentions text[], place_ids uuid[], sentiment float8, in_reply_to_external_id text,
               referenced_external_id text, possibly_sensitive boolean, wall_status text)
-        ${lockScores.length ? 'WHERE (SELECT count(*) FROM locked) >= 0' : ''}
        ON CONFLICT (destination_id, provider, external_id) DO UPDATE SET ${onConflict}
        RETURNING id, provider, external_id, (xmax = 0) AS inserted, visitor_id`,
-      [destinationId, JSON.stringify(payload), ...(lockScores.length ? [lockScores] : [])],
+      [destinationId, JSON.stringify(payload)],
     );
   }
 }

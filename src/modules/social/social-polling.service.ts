@@ -29,6 +29,14 @@ import { mapXEngagement, mapXTweets, X_TWEET_PARAMS, X_USER_PARAMS } from './x-m
 /** The ingest pipeline as the poller sees it (SocialIngestService). */
 export interface SocialIngestPort {
   ingest(destinationId: string, items: NormalizedPost[], options: IngestOptions): Promise<unknown>;
+  /** ingest, resolving once the page is committed: its evidence follows (`derived`). */
+  ingestStaged?(
+    destinationId: string,
+    items: NormalizedPost[],
+    options: IngestOptions,
+  ): Promise<{ derived: Promise<void> }>;
+  /** Derives the evidence that pages committed without it still owe. */
+  deriveBacklog?(destinationId: string): Promise<number>;
 }
 export const SOCIAL_INGEST = Symbol('SOCIAL_INGEST');
 
@@ -268,9 +276,11 @@ function mergeIncludes(all: (ApiV2Includes | undefined)[]): ApiV2Includes | unde
 
 /**
  * One tracked source's walk into the ingest pipeline, as a poll does it: each page mapped as soon
- * as it is fetched (while the previous batch commits), committed in batches.
+ * as it is fetched (while the previous batch commits), committed in batches. With a staged
+ * pipeline, a batch's interactions are committed while the evidence of the batch before is being
+ * written (at most one batch's evidence in flight); the walk ends when all of it is written.
  */
-export function walkIntoPipeline(
+export async function walkIntoPipeline(
   client: TwitterApi,
   pipeline: SocialIngestPort,
   walk: {
@@ -282,27 +292,44 @@ export function walkIntoPipeline(
   },
 ): Promise<WalkResult> {
   const { destinationId } = walk;
-  return walkSearch<NormalizedPost[]>(
-    client,
-    walk.query,
-    walk.sinceId,
-    async (_tweets, _includes, pages) => {
-      await pipeline.ingest(destinationId, pages.flat(), { source: 'x' });
-    },
-    {
-      retry: walk.retry,
-      // Mapped, and their text read, while the previous batch commits: a few posts at a time, so
-      // that the batch being committed gets its statements' answers in between.
-      prepare: async (tweets, includes) => {
-        const items = mapXTweets(tweets, includes, { watchedHandles: walk.watchedHandles });
-        for (let i = 0; i < items.length; i++) {
-          if (i && i % PREPARE_SLICE === 0) await setImmediate();
-          items[i].facts = postFacts(items[i].text);
+  let deriving: Promise<void> | undefined;
+  try {
+    const result = await walkSearch<NormalizedPost[]>(
+      client,
+      walk.query,
+      walk.sinceId,
+      async (_tweets, _includes, pages) => {
+        const items = pages.flat();
+        if (!pipeline.ingestStaged) {
+          await pipeline.ingest(destinationId, items, { source: 'x' });
+          return;
         }
-        return items;
+        const { derived } = await pipeline.ingestStaged(destinationId, items, { source: 'x' });
+        derived.catch(() => undefined); // awaited by the next batch, or at the end
+        const previous = deriving;
+        deriving = derived;
+        await previous;
       },
-    },
-  );
+      {
+        retry: walk.retry,
+        // Mapped, and their text read, while the previous batch commits: a few posts at a time, so
+        // that the batch being committed gets its statements' answers in between.
+        prepare: async (tweets, includes) => {
+          const items = mapXTweets(tweets, includes, { watchedHandles: walk.watchedHandles });
+          for (let i = 0; i < items.length; i++) {
+            if (i && i % PREPARE_SLICE === 0) await setImmediate();
+            items[i].facts = postFacts(items[i].text);
+          }
+          return items;
+        },
+      },
+    );
+    await deriving;
+    return result;
+  } finally {
+    // A walk that failed still lets the evidence in flight finish (its error is the walk's own).
+    await deriving?.catch(() => undefined);
+  }
 }
 
 /** The search/recent query of a tracked source. */
@@ -435,6 +462,11 @@ export class SocialPollingService implements OnApplicationShutdown {
       return report;
     }
     const watched = await this.syncDerivedSources(destinationId);
+    // Evidence owed by pages committed without it (a worker stopped between the two halves of a
+    // page's ingest): before the walks, whose re-read of those pages would not derive it.
+    await this.port.deriveBacklog?.(destinationId).catch((error: unknown) => {
+      this.logger.error(`evidence backlog of ${destinationId}: ${describe(error)}`);
+    });
     const now = this.clock.now();
     const active = await this.sources.find({ where: { destinationId, active: true } });
     let transient: unknown = null;
