@@ -286,16 +286,12 @@ async function throughFakeX(
     // Warm-up (not timed): a smaller walk (~3,800 posts: original posts that carry the hashtag and
     // mention the handle) into another destination, so that the client's path (HTTP, gunzip, JSON,
     // mapping) runs compiled, as in a worker that has been polling for a while.
-    const warmup = await walkIntoPipeline(
-      client,
-      ingest,
-      {
-        destinationId: warmupDestinationId,
-        query: '#Escale @escale_bench -is:retweet',
-        sinceId: null,
-        watchedHandles: [],
-      },
-    );
+    const warmup = await walkIntoPipeline(client, ingest, {
+      destinationId: warmupDestinationId,
+      query: '#Escale @escale_bench -is:retweet',
+      sinceId: null,
+      watchedHandles: [],
+    });
     if (!warmup.posts) throw new Error('the warm-up walk found no post');
     await server.mark();
     const seen: NormalizedPost[] = [];
