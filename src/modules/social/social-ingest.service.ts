@@ -119,13 +119,14 @@ const count = (n: number | undefined | null) =>
   n === undefined || n === null || !Number.isFinite(n) ? null : Math.max(0, Math.trunc(n));
 
 /**
- * One batched pipeline for a page of posts (see DESIGN "A post becomes knowledge"), in two
- * transactions of a fixed number of statements whatever the page size: identities, their metrics
- * history, visitors (prospects for unknown authors) and interactions first, with a backlog row
- * naming the new interactions; then their interest evidence and scores, which delete it. Then
- * `interactionIngested` and the `social.interactions.ingested` event. A poll commits its next
- * batch while the evidence of the one before is written, on another connection (ingestStaged):
- * the two halves of the work use both of PostgreSQL's cores.
+ * One batched pipeline for a page of posts (see DESIGN "A post becomes knowledge"): identities,
+ * their metrics history, visitors (prospects for unknown authors), interactions, interest
+ * evidence and scores — a fixed number of statements whatever the page size. Then
+ * `interactionIngested` and the `social.interactions.ingested` event. `ingest` writes it all in
+ * one transaction. A poll's walk uses `ingestStaged`: identities and interactions commit first,
+ * with a backlog row naming the new interactions, and their evidence follows in a transaction of
+ * its own that deletes it, while the walk commits its next batch on another connection — the two
+ * halves of the work on both of PostgreSQL's cores.
  *
  * Ingests of one destination are serialised by a transaction-scoped advisory lock, so that two
  * pages (a poll and `ingestInteractions`) never race on the same new author. Evidence transactions
@@ -145,44 +146,29 @@ export class SocialIngestService {
     private readonly clock: Clock,
   ) {}
 
-  /** Ingests a page and derives its evidence: resolves when all of it is committed. */
+  /** Ingests a page, its evidence and scores included, in one transaction; then its events. */
   async ingest(
     destinationId: string,
     items: NormalizedPost[],
     options: IngestOptions = { source: 'x' },
   ): Promise<IngestReport> {
-    const { report, derived } = await this.ingestStaged(destinationId, items, options);
-    await derived;
+    const { report, result } = await this.commit(destinationId, items, options, false);
+    if (result) await this.announce(destinationId, options, result);
     return report;
   }
 
   /**
-   * Commits a page's identities and interactions, and resolves then; their interest evidence,
-   * scores and events follow (`derived`). A caller may commit its next page meanwhile.
+   * Commits a page's identities and interactions, and resolves then; their interest evidence and
+   * scores follow in a transaction of their own, then the page's events (`derived`). A poll
+   * commits its next page meanwhile.
    */
   async ingestStaged(
     destinationId: string,
     items: NormalizedPost[],
     options: IngestOptions = { source: 'x' },
   ): Promise<StagedIngest> {
-    const report: IngestReport = {
-      received: items.length,
-      created: 0,
-      updated: 0,
-      linkedToVisitors: 0,
-      rejected: [],
-    };
-    if (!items.length) return { report, derived: Promise.resolve() };
-    // The same post twice in a page: the last reading wins.
-    const unique = new Map<string, NormalizedPost>();
-    for (const item of items) unique.set(`${item.provider}|${item.externalId}`, item);
-
-    const result = await this.dataSource.transaction((m) =>
-      this.ingestIn(m, destinationId, [...unique.values()], options),
-    );
-    report.created = result.createdIds.length;
-    report.updated = result.updatedIds.length;
-    report.linkedToVisitors = result.linked;
+    const { report, result } = await this.commit(destinationId, items, options, true);
+    if (!result) return { report, derived: Promise.resolve() };
     const derived = (async () => {
       try {
         if (result.derivation) await this.derive(destinationId, result.derivation);
@@ -193,6 +179,33 @@ export class SocialIngestService {
       }
     })();
     return { report, derived };
+  }
+
+  private async commit(
+    destinationId: string,
+    items: NormalizedPost[],
+    options: IngestOptions,
+    staged: boolean,
+  ) {
+    const report: IngestReport = {
+      received: items.length,
+      created: 0,
+      updated: 0,
+      linkedToVisitors: 0,
+      rejected: [],
+    };
+    if (!items.length) return { report, result: null };
+    // The same post twice in a page: the last reading wins.
+    const unique = new Map<string, NormalizedPost>();
+    for (const item of items) unique.set(`${item.provider}|${item.externalId}`, item);
+
+    const result = await this.dataSource.transaction((m) =>
+      this.ingestIn(m, destinationId, [...unique.values()], options, staged),
+    );
+    report.created = result.createdIds.length;
+    report.updated = result.updatedIds.length;
+    report.linkedToVisitors = result.linked;
+    return { report, result };
   }
 
   /** After a page: its new prospects, the ingested event, the subscription. */
@@ -235,28 +248,45 @@ export class SocialIngestService {
    * written twice. Inference runs before the transaction: it holds no lock while matching text.
    */
   private async derive(destinationId: string, d: Derivation): Promise<void> {
-    const inferred = this.inference.inferWith(
-      d.taxonomy,
-      d.posts.map((p) => p.input),
+    const evidence = this.evidenceOf(
+      destinationId,
+      d.posts,
+      this.inference.inferWith(
+        d.taxonomy,
+        d.posts.map((p) => p.input),
+      ),
     );
-    const evidence = this.evidenceOf(destinationId, d.posts, inferred);
-    await this.dataSource.transaction(async (m) => {
-      const [{ claimed }]: { claimed: number }[] = await m.query(
-        `WITH claimed AS (DELETE FROM evidence_backlog WHERE id = $2 RETURNING 1),
-              locked AS (${scoreLocksSql(
-                '$1',
-                `SELECT id FROM visitors WHERE id = ANY($3::uuid[])
-                    AND (SELECT count(*) FROM claimed) > 0
-                  ORDER BY id FOR NO KEY UPDATE`,
-              )})
-         SELECT (SELECT count(*) FROM claimed)::int AS claimed,
-                (SELECT count(*) FROM locked)::int AS locks`,
-        [destinationId, d.backlogId, [...new Set(evidence.map((e) => e.visitorId))]],
-      );
-      if (claimed && evidence.length) {
-        await this.interests.recordEvidence(evidence, m, { scoresLocked: true });
-      }
-    });
+    await this.dataSource.transaction((m) =>
+      this.writeEvidence(m, destinationId, evidence, d.backlogId),
+    );
+  }
+
+  /**
+   * Locks the evidence's visitors (their rows, then their score locks: the order of every writer of
+   * scores) and records it. With `backlogId`, first claims (deletes) that backlog row, and writes
+   * nothing if it is gone already.
+   */
+  private async writeEvidence(
+    m: EntityManager,
+    destinationId: string,
+    evidence: EvidenceItem[],
+    backlogId: string | null = null,
+  ): Promise<void> {
+    if (!evidence.length && !backlogId) return;
+    const [{ claimed }]: { claimed: boolean }[] = await m.query(
+      `WITH claimed AS (DELETE FROM evidence_backlog WHERE id = $2 RETURNING 1),
+            go AS (SELECT $2::uuid IS NULL OR EXISTS (SELECT 1 FROM claimed) AS claimed),
+            locked AS (${scoreLocksSql(
+              '$1',
+              `SELECT id FROM visitors WHERE id = ANY($3::uuid[]) AND (SELECT claimed FROM go)
+                ORDER BY id FOR NO KEY UPDATE`,
+            )})
+       SELECT (SELECT claimed FROM go) AS claimed, (SELECT count(*) FROM locked)::int AS locks`,
+      [destinationId, backlogId, [...new Set(evidence.map((e) => e.visitorId))]],
+    );
+    if (claimed && evidence.length) {
+      await this.interests.recordEvidence(evidence, m, { scoresLocked: true });
+    }
   }
 
   /**
@@ -310,17 +340,7 @@ export class SocialIngestService {
           posts.map((p) => p.input),
           m,
         );
-        const evidence = this.evidenceOf(destinationId, posts, inferred);
-        if (evidence.length) {
-          await m.query(
-            `SELECT count(*) FROM (${scoreLocksSql(
-              '$1',
-              'SELECT id FROM visitors WHERE id = ANY($2::uuid[]) ORDER BY id FOR NO KEY UPDATE',
-            )}) l`,
-            [destinationId, [...new Set(evidence.map((e) => e.visitorId))]],
-          );
-          await this.interests.recordEvidence(evidence, m, { scoresLocked: true });
-        }
+        await this.writeEvidence(m, destinationId, this.evidenceOf(destinationId, posts, inferred));
         return stored.length;
       });
       if (done === null) return read;
@@ -355,6 +375,7 @@ export class SocialIngestService {
     destinationId: string,
     posts: NormalizedPost[],
     options: IngestOptions,
+    staged: boolean,
   ): Promise<{
     createdIds: string[];
     updatedIds: string[];
@@ -559,45 +580,60 @@ export class SocialIngestService {
       if (author.known) linked++;
     }
 
-    // 5. Interactions: one upsert per kind of update (with metrics → the network's numbers).
+    // 5. Interactions: one upsert per kind of update (with metrics → the network's numbers). Unstaged,
+    // the first also takes the score locks of the page's visitors, for their evidence (step 6).
     const written: Written[] = [];
     const withMetrics = rows.filter((r) => r.hasMetrics);
     const withoutMetrics = rows.filter((r) => !r.hasMetrics);
+    const lock = staged
+      ? []
+      : [...new Set(rows.map((r) => r.visitor_id).filter((v): v is string => !!v))];
     if (withMetrics.length)
-      written.push(...(await this.upsertRows(m, destinationId, withMetrics, true)));
-    if (withoutMetrics.length)
-      written.push(...(await this.upsertRows(m, destinationId, withoutMetrics, false)));
+      written.push(...(await this.upsertRows(m, destinationId, withMetrics, true, lock)));
+    if (withoutMetrics.length) {
+      const rest = withMetrics.length ? [] : lock;
+      written.push(...(await this.upsertRows(m, destinationId, withoutMetrics, false, rest)));
+    }
 
-    // 6. The new interactions of a visitor owe interest evidence: named in the backlog, with
-    // them, for the transaction that derives it (derive), or for a recovery if that never comes.
+    // 6. Interest evidence of the new interactions, for their visitor: written now, or — staged —
+    // by the transaction that follows the commit (derive), the backlog row naming what is owed
+    // until then (a recovery derives it if that transaction never comes).
     const byExternal = new Map(rows.map((r) => [`${r.provider}|${r.external_id}`, r]));
     const sources = written.filter((w) => w.inserted && w.visitor_id);
     let derivation: Derivation | null = null;
     if (sources.length) {
-      const [{ id }]: { id: string }[] = await m.query(
-        `INSERT INTO evidence_backlog (destination_id, interaction_ids)
-         VALUES ($1, $2::uuid[]) RETURNING id`,
-        [destinationId, sources.map((w) => w.id)],
-      );
-      derivation = {
-        backlogId: id,
-        taxonomy: { interests: context.taxonomy_interests, places: context.taxonomy_places },
-        posts: sources.map((w) => {
-          const r = byExternal.get(`${w.provider}|${w.external_id}`) as PreparedRow;
-          return {
-            interactionId: w.id,
-            visitorId: w.visitor_id as string,
-            occurredAt: r.occurredAt,
-            input: {
-              text: r.text,
-              hashtags: r.hashtags,
-              placeHandles: r.place_handles,
-              placeIds: r.place_ids,
-              analysis: r.analysis,
-            },
-          };
-        }),
-      };
+      const taxonomy = { interests: context.taxonomy_interests, places: context.taxonomy_places };
+      const owed: DerivationInput[] = sources.map((w) => {
+        const r = byExternal.get(`${w.provider}|${w.external_id}`) as PreparedRow;
+        return {
+          interactionId: w.id,
+          visitorId: w.visitor_id as string,
+          occurredAt: r.occurredAt,
+          input: {
+            text: r.text,
+            hashtags: r.hashtags,
+            placeHandles: r.place_handles,
+            placeIds: r.place_ids,
+            analysis: r.analysis,
+          },
+        };
+      });
+      if (staged) {
+        const [{ id }]: { id: string }[] = await m.query(
+          `INSERT INTO evidence_backlog (destination_id, interaction_ids)
+           VALUES ($1, $2::uuid[]) RETURNING id`,
+          [destinationId, sources.map((w) => w.id)],
+        );
+        derivation = { backlogId: id, taxonomy, posts: owed };
+      } else {
+        const inferred = this.inference.inferWith(
+          taxonomy,
+          owed.map((p) => p.input),
+        );
+        const evidence = this.evidenceOf(destinationId, owed, inferred);
+        if (evidence.length)
+          await this.interests.recordEvidence(evidence, m, { scoresLocked: true });
+      }
     }
 
     const createdIds = written.filter((w) => w.inserted).map((w) => w.id);
@@ -741,11 +777,23 @@ export class SocialIngestService {
     return prospectIds;
   }
 
+  /**
+   * With `lockScores` (an unstaged ingest), the statement first locks those visitors' rows (in id
+   * order), then takes their score locks (scoreLocksSql), before it inserts anything: evidence is
+   * then recorded without a statement of its own to take them (the rows' foreign-key checks find
+   * them held, too). A staged ingest locks nothing here: the evidence transaction of the batch
+   * before, running meanwhile, holds its visitors' rows. The row lock is FOR NO KEY UPDATE, the lock the
+   * visitor_interests triggers take (lock_visitors) before they rewrite a visitor's strong
+   * interests: taken here, before the score locks, the trigger finds it held. A weaker lock here
+   * (FOR KEY SHARE, as it was) was upgraded by the trigger after the score locks — a second write
+   * of each row's lock, and a deadlock with a path that holds the row and waits for a score lock.
+   */
   private upsertRows(
     m: EntityManager,
     destinationId: string,
     rows: PreparedRow[],
     metrics: boolean,
+    lockScores: string[],
   ): Promise<Written[]> {
     const onConflict = metrics
       ? `likes = EXCLUDED.likes, shares = EXCLUDED.shares, replies = EXCLUDED.replies,
@@ -776,8 +824,15 @@ export class SocialIngestService {
       possibly_sensitive: r.possibly_sensitive,
       wall_status: r.wall_status,
     }));
+    const locks = lockScores.length
+      ? `WITH locked AS (${scoreLocksSql(
+          '$1',
+          'SELECT id FROM visitors WHERE id = ANY($3::uuid[]) ORDER BY id FOR NO KEY UPDATE',
+        )})
+         `
+      : '';
     return m.query(
-      `INSERT INTO interactions
+      `${locks}INSERT INTO interactions
               (destination_id, provider, external_id, kind, text, lang, url, occurred_at,
                author_identity_id, visitor_id, likes, shares, replies, quotes, impressions,
                hashtags, mentions, place_ids, sentiment, in_reply_to_external_id,
@@ -793,9 +848,10 @@ export class SocialIngestService {
               shares int, replies int, quotes int, impressions int, hashtags text[],
               mentions text[], place_ids uuid[], sentiment float8, in_reply_to_external_id text,
               referenced_external_id text, possibly_sensitive boolean, wall_status text)
+        ${lockScores.length ? 'WHERE (SELECT count(*) FROM locked) >= 0' : ''}
        ON CONFLICT (destination_id, provider, external_id) DO UPDATE SET ${onConflict}
        RETURNING id, provider, external_id, (xmax = 0) AS inserted, visitor_id`,
-      [destinationId, JSON.stringify(payload)],
+      [destinationId, JSON.stringify(payload), ...(lockScores.length ? [lockScores] : [])],
     );
   }
 }
