@@ -1,6 +1,8 @@
+import { jest } from '@jest/globals';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DataSource } from 'typeorm';
 import { Clock } from '../../src/common/clock/clock.js';
+import { InterestsService } from '../../src/modules/interests/interests.service.js';
 import { InteractionKind } from '../../src/modules/social/interaction.entity.js';
 import { postFacts } from '../../src/modules/social/post-facts.js';
 import { SocialIngestService } from '../../src/modules/social/social-ingest.service.js';
@@ -179,6 +181,71 @@ describe('social ingest and visitors (e2e)', () => {
     expect(inside.some((r) => r.evidence !== null)).toBe(true);
     expect(inside.some((r) => r.sentiment !== null)).toBe(true);
     expect(await stored('ahead')).toEqual(inside);
+  });
+
+  it('derives what staged pages still owe, page by page: one that fails stays owed, the others do not wait', async () => {
+    const ingest = app.runtime.app.get(SocialIngestService);
+    const interests = app.runtime.app.get(InterestsService);
+    const page = (prefix: string): NormalizedPost[] =>
+      [0, 1, 2].map((i) => ({
+        provider: SocialProvider.TWITTER,
+        externalId: `${prefix}${i}`,
+        kind: InteractionKind.POST,
+        authorExternalId: `${prefix}u${i}`,
+        authorHandle: `${prefix}_author${i}`,
+        text: 'Dégustation de crêpes au marché, un vrai bonheur #Gastronomie',
+        occurredAt: new Date(base + 900_000 + i * 1000),
+      }));
+    const owed = async () =>
+      Number(
+        (
+          await db.query<{ n: string }[]>(
+            'SELECT count(*) AS n FROM evidence_backlog WHERE destination_id = $1',
+            [b.destination.id],
+          )
+        )[0].n,
+      );
+    const evidence = async (prefix: string) =>
+      Number(
+        (
+          await db.query<{ n: string }[]>(
+            `SELECT count(*) AS n FROM interest_evidence e JOIN interactions i ON i.id::text = e.source_id
+              WHERE i.destination_id = $1 AND i.external_id LIKE $2 || '%'`,
+            [b.destination.id, prefix],
+          )
+        )[0].n,
+      );
+
+    // Two staged pages whose evidence fails after their interactions committed.
+    const failing = jest.spyOn(interests, 'recordEvidence').mockRejectedValue(new Error('down'));
+    try {
+      for (const prefix of ['owedA', 'owedB']) {
+        const { report, derived } = await ingest.ingestStaged(b.destination.id, page(prefix), {
+          source: 'x',
+        });
+        expect(report.created).toBe(3);
+        await expect(derived).rejects.toThrow('down');
+      }
+    } finally {
+      failing.mockRestore();
+    }
+    expect(await owed()).toBe(2);
+    expect(await evidence('owed')).toBe(0);
+
+    // The older page fails again: it stays owed, and the newer one is derived all the same.
+    const once = jest.spyOn(interests, 'recordEvidence').mockRejectedValueOnce(new Error('again'));
+    try {
+      await expect(ingest.deriveBacklog(b.destination.id)).rejects.toThrow('again');
+    } finally {
+      once.mockRestore();
+    }
+    expect(await owed()).toBe(1);
+    expect(await evidence('owedA')).toBe(0);
+    expect(await evidence('owedB')).toBeGreaterThan(0);
+
+    expect(await ingest.deriveBacklog(b.destination.id)).toBe(3);
+    expect(await owed()).toBe(0);
+    expect(await evidence('owedA')).toBe(await evidence('owedB'));
   });
 
   describe('an erased person posting again', () => {

@@ -293,59 +293,78 @@ export class SocialIngestService {
    * Derives the evidence that committed pages still owe (their process stopped between the two
    * transactions, or their evidence failed), oldest first, one page per transaction; pages being
    * derived right now are left to their own transaction. From the interactions as stored: the
-   * same text, hashtags, mentions and places the page's own derivation reads. Returns how many
+   * same text, hashtags, mentions and places the page's own derivation reads. A page that fails
+   * stays owed and the others are derived; then the first failure is thrown. Returns how many
    * interactions it read.
    */
   async deriveBacklog(destinationId: string): Promise<number> {
     let read = 0;
+    const failed: string[] = [];
+    let failure: unknown;
     for (;;) {
-      const done = await this.dataSource.transaction(async (m) => {
-        const [claimed]: { ids: string[] }[] = await m.query(
-          `WITH claimed AS (
-             DELETE FROM evidence_backlog
-              WHERE id = (SELECT id FROM evidence_backlog WHERE destination_id = $1
-                           ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
-             RETURNING interaction_ids)
-           SELECT interaction_ids AS ids FROM claimed`,
-          [destinationId],
-        );
-        if (!claimed) return null;
-        const stored: {
-          id: string;
-          visitor_id: string;
-          occurred_at: Date;
-          text: string | null;
-          hashtags: string[];
-          mentions: string[];
-          place_ids: string[];
-        }[] = await m.query(
-          `SELECT id, visitor_id, occurred_at, text, hashtags, mentions, place_ids
-             FROM interactions
-            WHERE destination_id = $1 AND id = ANY($2::uuid[]) AND visitor_id IS NOT NULL`,
-          [destinationId, claimed.ids],
-        );
-        const posts: DerivationInput[] = stored.map((r) => ({
-          interactionId: r.id,
-          visitorId: r.visitor_id,
-          occurredAt: r.occurred_at,
-          input: {
-            text: r.text,
-            hashtags: r.hashtags,
-            placeHandles: r.mentions,
-            placeIds: r.place_ids,
-          },
-        }));
-        const inferred = await this.inference.inferMany(
-          destinationId,
-          posts.map((p) => p.input),
-          m,
-        );
-        await this.writeEvidence(m, destinationId, this.evidenceOf(destinationId, posts, inferred));
-        return stored.length;
-      });
-      if (done === null) return read;
-      read += done;
+      let claimedId: string | undefined;
+      try {
+        const done = await this.dataSource.transaction(async (m) => {
+          const [claimed]: { id: string; ids: string[] }[] = await m.query(
+            `WITH claimed AS (
+               DELETE FROM evidence_backlog
+                WHERE id = (SELECT id FROM evidence_backlog
+                             WHERE destination_id = $1 AND id <> ALL($2::uuid[])
+                             ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+               RETURNING id, interaction_ids)
+             SELECT id, interaction_ids AS ids FROM claimed`,
+            [destinationId, failed],
+          );
+          if (!claimed) return null;
+          claimedId = claimed.id;
+          const stored: {
+            id: string;
+            visitor_id: string;
+            occurred_at: Date;
+            text: string | null;
+            hashtags: string[];
+            mentions: string[];
+            place_ids: string[];
+          }[] = await m.query(
+            `SELECT id, visitor_id, occurred_at, text, hashtags, mentions, place_ids
+               FROM interactions
+              WHERE destination_id = $1 AND id = ANY($2::uuid[]) AND visitor_id IS NOT NULL`,
+            [destinationId, claimed.ids],
+          );
+          const posts: DerivationInput[] = stored.map((r) => ({
+            interactionId: r.id,
+            visitorId: r.visitor_id,
+            occurredAt: r.occurred_at,
+            input: {
+              text: r.text,
+              hashtags: r.hashtags,
+              placeHandles: r.mentions,
+              placeIds: r.place_ids,
+            },
+          }));
+          const inferred = await this.inference.inferMany(
+            destinationId,
+            posts.map((p) => p.input),
+            m,
+          );
+          await this.writeEvidence(
+            m,
+            destinationId,
+            this.evidenceOf(destinationId, posts, inferred),
+          );
+          return stored.length;
+        });
+        if (done === null) break;
+        read += done;
+      } catch (error) {
+        // Rolled back: the page is owed still. Without a claim there is nothing to skip.
+        if (!claimedId) throw error;
+        failed.push(claimedId);
+        failure ??= error;
+      }
     }
+    if (failed.length) throw failure;
+    return read;
   }
 
   private evidenceOf(
