@@ -248,6 +248,55 @@ describe('social ingest and visitors (e2e)', () => {
     expect(await evidence('owedA')).toBe(await evidence('owedB'));
   });
 
+  it("derives what a partner's destination still owes before its next ingestInteractions", async () => {
+    const ingest = app.runtime.app.get(SocialIngestService);
+    const interests = app.runtime.app.get(InterestsService);
+    const owed = async () =>
+      Number(
+        (
+          await db.query<{ n: string }[]>(
+            'SELECT count(*) AS n FROM evidence_backlog WHERE destination_id = $1',
+            [b.destination.id],
+          )
+        )[0].n,
+      );
+    const failing = jest
+      .spyOn(interests, 'recordEvidence')
+      .mockRejectedValueOnce(new Error('down'));
+    try {
+      const { derived } = await ingest.ingestStaged(
+        b.destination.id,
+        [
+          {
+            provider: SocialProvider.TWITTER,
+            externalId: 'partnerOwed1',
+            kind: InteractionKind.POST,
+            authorExternalId: 'partnerOwedU1',
+            authorHandle: 'partner_owed1',
+            text: 'Dégustation de crêpes au marché, un vrai bonheur #Gastronomie',
+            occurredAt: new Date(base + 950_000),
+          },
+        ],
+        { source: 'x' },
+      );
+      await expect(derived).rejects.toThrow('down');
+    } finally {
+      failing.mockRestore();
+    }
+    expect(await owed()).toBe(1);
+
+    const report = (await app.ok(INGEST, { items: [post('9101', 'partner_next')] }, b.admin))
+      .ingestInteractions;
+    expect(report.created).toBe(1);
+    expect(await owed()).toBe(0);
+    const [{ n }] = await db.query<{ n: string }[]>(
+      `SELECT count(*) AS n FROM interest_evidence e JOIN interactions i ON i.id::text = e.source_id
+        WHERE i.destination_id = $1 AND i.external_id = 'partnerOwed1'`,
+      [b.destination.id],
+    );
+    expect(Number(n)).toBeGreaterThan(0);
+  });
+
   describe('an erased person posting again', () => {
     it('is not made a prospect again, by X id whatever the handle, or by handle when that is all we knew', async () => {
       // A prospect from their post, and a visitor the office knew by X handle only.

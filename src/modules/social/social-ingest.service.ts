@@ -248,14 +248,7 @@ export class SocialIngestService {
    * written twice. Inference runs before the transaction: it holds no lock while matching text.
    */
   private async derive(destinationId: string, d: Derivation): Promise<void> {
-    const evidence = this.evidenceOf(
-      destinationId,
-      d.posts,
-      this.inference.inferWith(
-        d.taxonomy,
-        d.posts.map((p) => p.input),
-      ),
-    );
+    const evidence = this.evidenceFrom(destinationId, d.taxonomy, d.posts);
     await this.dataSource.transaction((m) =>
       this.writeEvidence(m, destinationId, evidence, d.backlogId),
     );
@@ -365,6 +358,19 @@ export class SocialIngestService {
     }
     if (failed.length) throw failure;
     return read;
+  }
+
+  /** The evidence of `posts` against a taxonomy read already (no query). */
+  private evidenceFrom(
+    destinationId: string,
+    taxonomy: Taxonomy,
+    posts: DerivationInput[],
+  ): EvidenceItem[] {
+    const inferred = this.inference.inferWith(
+      taxonomy,
+      posts.map((p) => p.input),
+    );
+    return this.evidenceOf(destinationId, posts, inferred);
   }
 
   private evidenceOf(
@@ -645,11 +651,7 @@ export class SocialIngestService {
         );
         derivation = { backlogId: id, taxonomy, posts: owed };
       } else {
-        const inferred = this.inference.inferWith(
-          taxonomy,
-          owed.map((p) => p.input),
-        );
-        const evidence = this.evidenceOf(destinationId, owed, inferred);
+        const evidence = this.evidenceFrom(destinationId, taxonomy, owed);
         if (evidence.length)
           await this.interests.recordEvidence(evidence, m, { scoresLocked: true });
       }
