@@ -183,6 +183,17 @@ describe('social ingest and visitors (e2e)', () => {
     expect(await stored('ahead')).toEqual(inside);
   });
 
+  /** Staged pages of destination b whose evidence is still owed (rows of evidence_backlog). */
+  const owed = async () =>
+    Number(
+      (
+        await db.query<{ n: string }[]>(
+          'SELECT count(*) AS n FROM evidence_backlog WHERE destination_id = $1',
+          [b.destination.id],
+        )
+      )[0].n,
+    );
+
   it('derives what staged pages still owe, page by page: one that fails stays owed, the others do not wait', async () => {
     const ingest = app.runtime.app.get(SocialIngestService);
     const interests = app.runtime.app.get(InterestsService);
@@ -196,15 +207,6 @@ describe('social ingest and visitors (e2e)', () => {
         text: 'Dégustation de crêpes au marché, un vrai bonheur #Gastronomie',
         occurredAt: new Date(base + 900_000 + i * 1000),
       }));
-    const owed = async () =>
-      Number(
-        (
-          await db.query<{ n: string }[]>(
-            'SELECT count(*) AS n FROM evidence_backlog WHERE destination_id = $1',
-            [b.destination.id],
-          )
-        )[0].n,
-      );
     const evidence = async (prefix: string) =>
       Number(
         (
@@ -251,15 +253,6 @@ describe('social ingest and visitors (e2e)', () => {
   it("derives what a partner's destination still owes before its next ingestInteractions", async () => {
     const ingest = app.runtime.app.get(SocialIngestService);
     const interests = app.runtime.app.get(InterestsService);
-    const owed = async () =>
-      Number(
-        (
-          await db.query<{ n: string }[]>(
-            'SELECT count(*) AS n FROM evidence_backlog WHERE destination_id = $1',
-            [b.destination.id],
-          )
-        )[0].n,
-      );
     const failing = jest
       .spyOn(interests, 'recordEvidence')
       .mockRejectedValueOnce(new Error('down'));
