@@ -20,7 +20,7 @@ import {
 import { Clock } from '../../src/common/clock/clock.js';
 import { InterestsService } from '../../src/modules/interests/interests.service.js';
 import type { NormalizedPost } from '../../src/modules/social/social.types.js';
-import { SocialJob } from '../../src/modules/social/jobs/social-poll.job.js';
+import { SocialJob, SocialPollProcessor } from '../../src/modules/social/jobs/social-poll.job.js';
 import { QueueName } from '../../src/infra/queue/queue.constants.js';
 import { mapXTweets } from '../../src/modules/social/x-mapping.js';
 import { startTestApp, seedDestination, type TestApp } from '../support/app.js';
@@ -227,7 +227,7 @@ describe('X polling: the walk', () => {
       (e) => e,
     );
     expect(error).toBeInstanceOf(XRateLimited);
-    const reset = (error as XRateLimited).resetAt.getTime();
+    const reset = (error as XRateLimited).resetAt!.getTime();
     expect(reset).toBeGreaterThan(Date.now() - 1000);
     expect(reset).toBeLessThan(Date.now() + 5000);
     await new Promise((r) => setTimeout(r, Math.max(0, reset - Date.now()) + 100));
@@ -361,6 +361,27 @@ describe('X polling through the app', () => {
     expect(after.lastError).toBeNull();
     expect(after.sources[0].cursor).toBeTruthy();
     expect((await sources.findOneByOrFail({ id: paused.id })).pausedUntil).toBeNull();
+  });
+
+  it('429 without a reset time pauses that source for one rate-limit window on the app clock', async () => {
+    const { admin, destination } = await seedDestination(app);
+    await app.ok(`mutation { trackSource(kind: HASHTAG, value: "Escale") { id } }`, {}, admin);
+    fake.fail('search/recent', { status: 429, noRateHeaders: true });
+    const clock = app.runtime.app.get(Clock);
+    const at = new Date(Date.now() + 3 * 86_400_000);
+    const now = jest.spyOn(clock, 'now').mockReturnValue(at);
+    try {
+      const report = await polling.poll(destination.id);
+      const until = new Date(at.getTime() + 15 * 60_000);
+      expect(report.rateLimitResetAt).toEqual(until);
+      const sources = app.runtime.app.get(DataSource).getRepository(TrackedSourceEntity);
+      const [source] = await sources.findBy({ destinationId: destination.id });
+      expect(source.pausedUntil).toEqual(until);
+      expect(source.lastError).toBe(`X rate limit reached: paused until ${until.toISOString()}`);
+      expect(source.cursor).toBeNull();
+    } finally {
+      now.mockRestore();
+    }
   });
 
   it('401 stops the poll and ingestionStatus.lastError says so', async () => {
@@ -600,5 +621,34 @@ describe('X polling on the job scheduler', () => {
     expect(status.sources[0].cursor).toBeTruthy();
     expect(status.lastRunAt).toBeTruthy();
     expect(status.lastError).toBeNull();
+  });
+
+  it('a poll paused by a 429 enqueues its resume for the reset time, counted on the app clock', async () => {
+    const queue = app.runtime.app.get<Queue>(getQueueToken(QueueName.SOCIAL));
+    const processor = app.runtime.app.get(SocialPollProcessor);
+    const polling = app.runtime.app.get(SocialPollingService);
+    const { destination } = await seedDestination(app);
+    const at = new Date(Date.now() + 3 * 86_400_000);
+    const resetAt = new Date(at.getTime() + 10 * 60_000);
+    const now = jest.spyOn(app.runtime.app.get(Clock), 'now').mockReturnValue(at);
+    const poll = jest
+      .spyOn(polling, 'poll')
+      .mockResolvedValue({ rateLimitResetAt: resetAt } as Awaited<ReturnType<typeof polling.poll>>);
+    try {
+      await processor.process({
+        name: SocialJob.POLL_DESTINATION,
+        data: { destinationId: destination.id },
+      } as Parameters<typeof processor.process>[0]);
+    } finally {
+      poll.mockRestore();
+      now.mockRestore();
+    }
+    const resume = await queue.getJob(`social-resume-${destination.id}-${resetAt.getTime()}`);
+    try {
+      expect(resume?.name).toBe(SocialJob.POLL_DESTINATION);
+      expect(resume?.opts.delay).toBe(10 * 60_000 + 1000);
+    } finally {
+      await resume?.remove();
+    }
   });
 });

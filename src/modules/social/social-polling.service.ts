@@ -45,12 +45,14 @@ const WEEK_MS = 7 * 24 * 3600 * 1000;
 
 // ------------------------------------------------------------------------------- the walk ----
 
-/** X told us to wait (429) until resetAt. */
+/** X told us to wait (429): until resetAt, X's `x-rate-limit-reset`, null when it sent none. */
 export class XRateLimited extends Error {
-  constructor(readonly resetAt: Date) {
-    super(`X rate limit reached: paused until ${resetAt.toISOString()}`);
+  constructor(readonly resetAt: Date | null) {
+    super('X rate limit reached');
   }
 }
+/** How long a 429 without a reset time pauses a source: X's rate-limit window. */
+const RATE_LIMIT_WINDOW_MS = 15 * 60_000;
 /** 401/403: the token is refused; retrying will not help. */
 export class XAuthFailed extends Error {}
 
@@ -75,7 +77,7 @@ export async function xCall<T>(call: () => Promise<T>, retry: RetryOptions = DEF
       if (error instanceof ApiResponseError) {
         if (error.code === 429 || error.rateLimitError) {
           const reset = error.rateLimit?.reset;
-          throw new XRateLimited(new Date(reset ? reset * 1000 : Date.now() + 15 * 60_000));
+          throw new XRateLimited(reset ? new Date(reset * 1000) : null);
         }
         if (error.code === 401 || error.code === 403) {
           const detail = (error.data as { detail?: string; title?: string } | undefined) ?? {};
@@ -497,10 +499,14 @@ export class SocialPollingService implements OnApplicationShutdown {
         );
       } catch (error) {
         if (error instanceof XRateLimited) {
-          report.rateLimitResetAt = later(report.rateLimitResetAt, error.resetAt);
+          const until = this.pausedUntil(error);
+          report.rateLimitResetAt = later(report.rateLimitResetAt, until);
           await this.sources.update(
             { id: source.id },
-            { pausedUntil: error.resetAt, lastError: error.message },
+            {
+              pausedUntil: until,
+              lastError: `${error.message}: paused until ${until.toISOString()}`,
+            },
           );
           continue;
         }
@@ -518,7 +524,7 @@ export class SocialPollingService implements OnApplicationShutdown {
         report.engagements = refresh.engagements;
       } catch (error) {
         if (error instanceof XRateLimited) {
-          report.rateLimitResetAt = later(report.rateLimitResetAt, error.resetAt);
+          report.rateLimitResetAt = later(report.rateLimitResetAt, this.pausedUntil(error));
         } else {
           report.lastError = describe(error);
           if (!(error instanceof XAuthFailed)) transient ??= error;
@@ -529,6 +535,11 @@ export class SocialPollingService implements OnApplicationShutdown {
     // 5xx / network errors that outlived the retries: fail the job so BullMQ retries it later.
     if (transient) throw transient instanceof Error ? transient : new Error(String(transient));
     return report;
+  }
+
+  /** The end of a 429's pause: X's reset time, or one rate-limit window on the app clock. */
+  private pausedUntil(error: XRateLimited): Date {
+    return error.resetAt ?? new Date(this.clock.now().getTime() + RATE_LIMIT_WINDOW_MS);
   }
 
   /**

@@ -89,6 +89,8 @@ export interface FaultSpec {
   resetInSeconds?: number;
   /** …or this Unix time in seconds. */
   resetAt?: number;
+  /** 429 without any x-rate-limit-* header (as a proxy in front of X that strips them). */
+  noRateHeaders?: boolean;
   /** Replaces the default problem body. */
   body?: unknown;
 }
@@ -939,7 +941,8 @@ export async function startFakeX(scenario: Scenario, options: FakeXOptions = {})
         log.status = 429;
         const answer = problem(429);
         if (fault.body !== undefined) answer.body = fault.body;
-        send(req, res, answer, rateHeaders({ limit: w.limit, remaining: 0, reset }));
+        const headers = rateHeaders({ limit: w.limit, remaining: 0, reset });
+        send(req, res, answer, fault.noRateHeaders ? {} : headers);
         return;
       }
       if (fault.status) {

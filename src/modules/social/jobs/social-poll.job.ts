@@ -1,6 +1,7 @@
 import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
+import { Clock } from '../../../common/clock/clock.js';
 import { APP_CONFIG, type AppConfig } from '../../../infra/config/config.js';
 import { QueueName } from '../../../infra/queue/queue.constants.js';
 import { SocialPollingService, type PollReport } from '../social-polling.service.js';
@@ -30,6 +31,7 @@ export class SocialPollProcessor extends WorkerHost {
   constructor(
     private readonly polling: SocialPollingService,
     @InjectQueue(QueueName.SOCIAL) private readonly queue: Queue,
+    private readonly clock: Clock,
   ) {
     super();
   }
@@ -57,7 +59,7 @@ export class SocialPollProcessor extends WorkerHost {
             { destinationId } satisfies PollDestinationData,
             {
               jobId: `social-resume-${destinationId}-${at}`,
-              delay: Math.max(0, at - Date.now()) + 1000,
+              delay: Math.max(0, at - this.clock.now().getTime()) + 1000,
             },
           );
         }
